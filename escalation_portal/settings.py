@@ -1,0 +1,310 @@
+"""Settings from environment variables, with defaults that run on a bare machine.
+
+Nothing set: SQLite under var/ and kombu's filesystem broker under var/, so a newcomer needs no
+server. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from escalation_portal.env import env_bool, env_hours, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", default=False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY, or DEBUG=true for a development key."
+        )
+    SECRET_KEY = "development-only-key-never-use-in-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "policies",
+    "cases",
+    "escalations",
+    "escalations.record",
+    "audit",
+    # Security layer: second factor, lockout, CSP, change history.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "pgtrigger",
+    "pghistory",
+    "security",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Outside the guards below, so their redirects are marked no-store too.
+    "security.middleware.NoStoreMiddleware",
+    "security.middleware.SessionLimitsMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "security.middleware.SecondFactorRequiredMiddleware",
+    "audit.middleware.HistoryContextMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "escalation_portal.urls"
+WSGI_APPLICATION = "escalation_portal.wsgi.application"
+ASGI_APPLICATION = "escalation_portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "escalations.context_processors.portal",
+                "escalations.context_processors.notices",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share the file: wait for locks rather than fail at once.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# NCSC password guidance: length over complexity, no composition rules, common ones refused.
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "security.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+
+# django-axes checks every sign-in first; ModelBackend refuses inactive users.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+LOGIN_URL = "/sign-in/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/sign-in/"
+
+# Email: the console by default; SMTP when EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "escalation-portal@localhost")
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# Notices (escalations.notifications): non-urgent emails only in this window on the
+# partnership's working days; urgent ones at once. Failed sends are retried with backoff.
+NOTIFY_START, NOTIFY_END = env_hours("NOTIFY_HOURS", "08:00-18:00")
+NOTIFY_WORKING_DAYS_ONLY = env_bool("NOTIFY_WORKING_DAYS_ONLY", default=True)
+NOTICE_EMAIL_MAX_ATTEMPTS = env_int("NOTICE_EMAIL_MAX_ATTEMPTS", 6)
+NOTICE_EMAIL_RETRY_SECONDS = env_int("NOTICE_EMAIL_RETRY_SECONDS", 120)
+DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
+RELAY_NOTICES_SECONDS = env_int("RELAY_NOTICES_SECONDS", 60)
+
+# Celery. The embedded default is kombu's filesystem transport: it works between processes
+# (web, worker, beat) with no server installed.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_QUEUE_DIR = VAR_DIR / "celery" / "queue"
+CELERY_PROCESSED_DIR = VAR_DIR / "celery" / "processed"
+CELERY_CONTROL_DIR = VAR_DIR / "celery" / "control"
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # kombu's filesystem transport needs its folders before the first message.
+    CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
+    CELERY_PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
+    CELERY_CONTROL_DIR.mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "data_folder_in": str(CELERY_QUEUE_DIR),
+        "data_folder_out": str(CELERY_QUEUE_DIR),
+        "processed_folder": str(CELERY_PROCESSED_DIR),
+        "store_processed": False,
+        "control_folder": str(CELERY_CONTROL_DIR),
+    }
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With acks_late a worker holds one message at a time, so one killed loses (requeues) one.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {
+        "task": "escalation_portal.tasks.heartbeat",
+        "schedule": float(env_int("HEARTBEAT_SECONDS", 60)),
+    },
+    # Deadlines are columns, swept; never ETA tasks (SECURITY-NOTES). A message older than
+    # its interval expires unrun: the next one does the same work.
+    "sweep-deadlines": {
+        "task": "escalations.tasks.sweep_deadlines",
+        "schedule": float(DEADLINE_SWEEP_SECONDS),
+        "options": {"expires": float(DEADLINE_SWEEP_SECONDS)},
+    },
+    "relay-notices": {
+        "task": "escalations.tasks.relay_notices",
+        "schedule": float(RELAY_NOTICES_SECONDS),
+        "options": {"expires": float(RELAY_NOTICES_SECONDS)},
+    },
+    "send-digests": {
+        "task": "escalations.tasks.send_digests",
+        "schedule": crontab(hour=NOTIFY_START.hour, minute=NOTIFY_START.minute),
+        "options": {"expires": 3600.0},
+    },
+    # Renders the escalation records due at record stages, outside the services' transactions.
+    "freeze-due-records": {
+        "task": "escalations.record.tasks.freeze_due_records",
+        "schedule": float(env_int("RECORD_FREEZE_SECONDS", 60)),
+    },
+}
+# The escalation record PDF: a render that takes longer is stopped (escalations/record/engine.py).
+RECORD_RENDER_SECONDS = float(env_int("RECORD_RENDER_SECONDS", 20))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+        # Failures and lockouts are warnings; its info lines repeat every successful sign-in.
+        "axes": {"level": "WARNING"},
+    },
+}
+
+# Production hardening, on whenever DEBUG is off.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+# Activity extends the idle limit, written at most once a minute (security/sessions.py).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_FAILURE_VIEW = "escalations.views.errors.csrf_failure"
+
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 8 * 60 * 60)
+
+# How many reverse proxies in front of the portal append to X-Forwarded-For. 0: the client is
+# REMOTE_ADDR and the header is ignored (security/client.py explains the rest).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Second factor (django-otp). Paths a signed-in person without a verified factor may reach.
+OTP_TOTP_ISSUER = "Escalation Portal"
+SECOND_FACTOR_EXEMPT_PATHS = [
+    "/account/two-factor/",
+    "/sign-in/",
+    "/sign-out/",
+    "/healthz",
+    STATIC_URL,
+]
+
+# Lockout (django-axes): by username and address together, so one person behind a shared
+# proxy cannot lock out everyone; the address comes from security.client, which trusts
+# X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "security.client.client_address"
+AXES_LOCKOUT_CALLABLE = "security.lockout.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp 4): no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Retention (UK GDPR storage limitation): a child's identifiers are anonymised this many years
+# after the last escalation about them was closed or withdrawn. Checked daily.
+RETENTION_YEARS_AFTER_CLOSURE = env_int("RETENTION_YEARS_AFTER_CLOSURE", 6)
+CELERY_BEAT_SCHEDULE["anonymise-after-retention"] = {
+    "task": "security.tasks.anonymise_after_retention",
+    "schedule": crontab(hour=2, minute=15),
+}

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from escalation_portal import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("notifications/", include("escalations.notifications_urls")),
+    path("", include("escalations.record.urls")),
+    path("account/two-factor/", include("security.urls")),
+    path("audit/", include("audit.urls")),
+    path("", include("escalations.urls")),
+    path("", include("escalations.dashboards.urls")),
+]
+
+# Error pages that say nothing about any record (a forbidden record is a missing one).
+handler403 = "escalations.views.errors.forbidden"
+handler404 = "escalations.views.errors.not_found"
+handler500 = "escalations.views.errors.server_error"

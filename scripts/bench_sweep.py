@@ -1,0 +1,102 @@
+"""Benchmark of the deadline sweep: a fresh PostgreSQL database with N demo escalations (seed_demo
+leaves them as if no sweep had run), one sweep timed, then a second that must send nothing.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal .venv/bin/python scripts/bench_sweep.py [--escalations 100000] [--keep]
+
+The database named in DATABASE_URL is left alone: the benchmark makes <name>_bench_sweep beside
+it and drops it afterwards (unless --keep). Target: the first sweep under 5 s."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dj_database_url
+import psycopg2
+from psycopg2 import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def admin_sql(config: dict, statement: sql.Composable) -> None:
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+    )
+    connection.autocommit = True  # CREATE and DROP DATABASE refuse a transaction block
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--escalations", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    options = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database: the benchmark is for PostgreSQL.")
+    config = dj_database_url.parse(url)
+    name = f"{config['NAME']}_bench_sweep"
+    bench_url = url.rsplit("/", 1)[0] + f"/{name}"
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    admin_sql(config, drop)
+    admin_sql(config, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "false"}
+    env.setdefault("SECRET_KEY", "bench-only-secret-key")
+    try:
+        started = time.monotonic()
+        manage(env, "migrate", "--no-input", "-v0")
+        manage(env, "seed_demo", "--escalations", str(options.escalations), "--quiet")
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from django.db import connection; connection.cursor().execute('ANALYZE')",
+        )
+        print(
+            f"Seeded {options.escalations} escalations in {time.monotonic() - started:.0f} s ({name})."
+        )
+        first = json.loads(manage(env, "sweep_deadlines", "--json").strip().splitlines()[-1])
+        print(
+            f"First sweep: {first['seconds']:.2f} s "
+            f"({first['overdue']} marked overdue, {first['reminded']} reminded, "
+            f"{first['notices']} notices written). Target: under 5 s."
+        )
+        second = json.loads(manage(env, "sweep_deadlines", "--json").strip().splitlines()[-1])
+        nothing = second["notices"] == 0 and second["overdue"] == 0 and second["reminded"] == 0
+        print(
+            f"Second sweep: {second['seconds']:.2f} s, "
+            + ("sent nothing." if nothing else f"DID WORK AGAIN: {second}")
+        )
+        return 0 if nothing else 1
+    finally:
+        if not options.keep:
+            admin_sql(config, drop)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
