@@ -1,0 +1,200 @@
+"""Partnerships, their versioned ladders and closure days. Knows nothing of escalations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+
+from policies.calendar import WorkingCalendar
+
+
+class TimeUnit(models.TextChoices):
+    WORKING_DAYS = "working_days", "working days"
+    HOURS = "hours", "hours"
+    NONE = "none", "no time limit"
+
+
+class LimitSource(models.TextChoices):
+    POLICY = "policy", "policy"
+    LOCAL_DEFAULT = "local-default", "local default"
+    NONE = "none", "none"
+
+
+class Role(models.TextChoices):
+    """Roles per membership (SPEC section 2). The first four belong to an agency."""
+
+    PRACTITIONER = "practitioner", "Practitioner"
+    LINE_MANAGER = "line_manager", "Line manager / supervisor"
+    SAFEGUARDING_LEAD = "safeguarding_lead", "Safeguarding lead"
+    SENIOR_MANAGER = "senior_manager", "Head of service / senior manager"
+    BUSINESS_MANAGER = "business_manager", "Partnership business manager"
+    CHAIR = "chair", "Partnership chair / independent person"
+    PARTNERSHIP_ADMIN = "partnership_admin", "Partnership administrator"
+
+
+AGENCY_ROLES = frozenset(
+    {Role.PRACTITIONER, Role.LINE_MANAGER, Role.SAFEGUARDING_LEAD, Role.SENIOR_MANAGER}
+)
+PARTNERSHIP_ROLES = frozenset({Role.BUSINESS_MANAGER, Role.CHAIR, Role.PARTNERSHIP_ADMIN})
+# Agency roles that see every escalation their agency is a party to (SPEC section 3).
+AGENCY_OVERSIGHT_ROLES = frozenset({Role.LINE_MANAGER, Role.SAFEGUARDING_LEAD, Role.SENIOR_MANAGER})
+
+
+class Partnership(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    reference_prefix = models.CharField(max_length=5, unique=True)
+    emergency_summary = models.TextField()
+    emergency_contacts = models.JSONField(default=list, blank=True)
+    start_at_any_stage = models.BooleanField(default=True)
+    allegations = models.TextField(blank=True)
+    parents_and_carers = models.TextField(blank=True)
+    default_time_limit_value = models.PositiveSmallIntegerField(default=5)
+    default_time_limit_unit = models.CharField(
+        max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
+    )
+    reminder_working_days = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def current_ladder(self) -> Ladder | None:
+        return self.ladders.order_by("-version").first()
+
+    def closure_dates(self) -> frozenset[date]:
+        return frozenset(self.closure_days.values_list("date", flat=True))
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(self.closure_dates())
+
+
+class ClosureDay(models.Model):
+    """A day the partnership's administrator declares not a working day."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.PROTECT, related_name="closure_days"
+    )
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    added_on = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "date"], name="one_closure_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership.slug} closed {self.date:%d %B %Y}"
+
+
+class Ladder(models.Model):
+    """One version of a partnership's escalation ladder, as loaded from its data file."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="ladders")
+    version = models.PositiveIntegerField()
+    source_title = models.CharField(max_length=300)
+    effective_date = models.DateField()
+    review_date = models.DateField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64)
+    loaded_on = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["partnership", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "version"], name="one_ladder_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership.slug} ladder v{self.version}"
+
+    def escalation_stages(self) -> list[Stage]:
+        return [stage for stage in self.stages.all() if not stage.after_resolution]
+
+    def last_escalation_stage_number(self) -> int:
+        return max(stage.number for stage in self.escalation_stages())
+
+
+class Stage(models.Model):
+    ladder = models.ForeignKey(Ladder, on_delete=models.PROTECT, related_name="stages")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    who = models.TextField()
+    acting_roles = models.JSONField(default=list)
+    counterpart_roles = models.JSONField(default=list)
+    time_limit_value = models.PositiveSmallIntegerField(null=True, blank=True)
+    time_limit_unit = models.CharField(max_length=20, choices=TimeUnit.choices)
+    time_limit_source = models.CharField(max_length=20, choices=LimitSource.choices)
+    steps = models.JSONField(default=list, blank=True)
+    brings_in_partnership = models.BooleanField(default=False)
+    record_required = models.BooleanField(default=False)
+    approval_required = models.BooleanField(default=False)
+    after_resolution = models.BooleanField(default=False)
+    guidance = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["ladder", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["ladder", "number"], name="one_stage_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Stage {self.number}: {self.name}"
+
+    def time_limit(self, partnership: Partnership | None = None) -> dict | None:
+        """The limit that applies: the policy's, or the partnership default where it is silent."""
+        if self.time_limit_source == LimitSource.NONE:
+            return None
+        if self.time_limit_source == LimitSource.LOCAL_DEFAULT:
+            partnership = partnership or self.ladder.partnership
+            return {
+                "value": partnership.default_time_limit_value,
+                "unit": partnership.default_time_limit_unit,
+                "source": LimitSource.LOCAL_DEFAULT.value,
+            }
+        return {
+            "value": self.time_limit_value,
+            "unit": self.time_limit_unit,
+            "source": LimitSource.POLICY.value,
+        }
+
+    def time_limit_in_words(self, partnership: Partnership | None = None) -> str:
+        limit = self.time_limit(partnership)
+        if limit is None:
+            return "No time limit"
+        unit = TimeUnit(limit["unit"]).label
+        if limit["value"] == 1:
+            unit = unit.rstrip("s")
+        words = f"{limit['value']} {unit}"
+        if limit["source"] == LimitSource.LOCAL_DEFAULT:
+            words += " (local default: the policy sets no time limit)"
+        return words
+
+
+class DirectoryEntry(models.Model):
+    """Who to escalate to: roles and job titles per agency, from a policy's own table
+    (Lincolnshire's Senior Liaison Officers). Loaded from policies/directory/<slug>-*.yaml."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="directory")
+    agency_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200)
+    job_title = models.CharField(max_length=200)
+    source = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["partnership", "agency_name", "role"]
+        verbose_name_plural = "directory entries"
+
+    def __str__(self) -> str:
+        return f"{self.agency_name}: {self.job_title}"
