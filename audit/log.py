@@ -1,0 +1,74 @@
+"""Write audit entries. Call from views, exports and PDFs after access is decided."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.http import HttpRequest
+
+import security.client
+from audit.models import AuditEntry
+
+
+def client_address(request: HttpRequest) -> str | None:
+    # The same reading as lockout: X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says.
+    return security.client.client_address(request)
+
+
+def request_id(request: HttpRequest) -> str:
+    if not hasattr(request, "_audit_request_id"):
+        request._audit_request_id = request.META.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
+    return request._audit_request_id
+
+
+def record(
+    request: HttpRequest | None,
+    *,
+    kind: str,
+    what: str,
+    escalation=None,
+    object_type: str = "",
+    object_id: str = "",
+    partnership_id: int | None = None,
+    agency_ids: Iterable[int] = (),
+    user=None,
+) -> AuditEntry:
+    """One entry: who, when (UTC), what, from which address, request id."""
+    user = user or (getattr(request, "user", None) if request else None)
+    if user is not None and not user.is_authenticated:
+        user = None
+    if escalation is not None:
+        object_type = object_type or "escalation"
+        object_id = object_id or str(escalation.pk)
+        partnership_id = partnership_id or escalation.partnership_id
+        agency_ids = agency_ids or [escalation.raising_agency_id, escalation.receiving_agency_id]
+    return AuditEntry.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        kind=kind,
+        what=what,
+        object_type=object_type,
+        object_id=object_id,
+        reference=getattr(escalation, "reference", "") or "",
+        partnership_id=partnership_id,
+        agency_ids=list(agency_ids),
+        address=client_address(request) if request else None,
+        request_id=request_id(request) if request else "",
+        path=request.path[:300] if request else "",
+    )
+
+
+def record_read(request: HttpRequest, escalation, what: str) -> AuditEntry:
+    return record(request, kind=AuditEntry.Kind.READ, what=what, escalation=escalation)
+
+
+def record_export(
+    request: HttpRequest, what: str, *, partnership_id: int | None = None, rows: int = 0
+) -> AuditEntry:
+    return record(
+        request,
+        kind=AuditEntry.Kind.EXPORT,
+        what=f"{what} ({rows} rows)",
+        partnership_id=partnership_id,
+    )

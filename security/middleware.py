@@ -1,0 +1,90 @@
+"""Request guards every page passes: absolute session limit, second factor, no caching."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+
+from security.sessions import refresh_idle_expiry, signed_in_at, stamp_sign_in
+
+TWO_FACTOR_URL = "/account/two-factor/"
+
+
+def is_exempt_from_second_factor(path: str) -> bool:
+    """The short list of paths a signed-in user without a verified second factor may reach."""
+    return any(path.startswith(prefix) for prefix in settings.SECOND_FACTOR_EXEMPT_PATHS)
+
+
+class SessionLimitsMiddleware:
+    """Ends a session SESSION_ABSOLUTE_SECONDS after sign-in, however busy it has been, and a
+    session whose user may no longer sign in.
+
+    Activity pushes the idle expiry (SESSION_COOKIE_AGE) on at most once every
+    SESSION_REFRESH_SECONDS: writing the session on every page cost three queries a page, and
+    an idle limit between 29 and 30 minutes is never longer than the standard allows."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated and SESSION_KEY in request.session:
+            # Signed in once, refused now (deactivated, deleted, password changed): end it.
+            request.session.flush()
+        elif request.user.is_authenticated:
+            started = signed_in_at(request.session)
+            if started is None:
+                stamp_sign_in(request.session)
+            elif timezone.now() - started > timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS):
+                logout(request)
+                hours = settings.SESSION_ABSOLUTE_SECONDS // 3600
+                messages.info(request, f"You were signed out after {hours} hours. Sign in again.")
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{settings.LOGIN_URL}?{query}")
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            refresh_idle_expiry(request.session)
+        return response
+
+
+class SecondFactorRequiredMiddleware:
+    """Sends a signed-in user whose session has no verified second factor to enrol or verify.
+
+    Goes after django_otp's OTPMiddleware, which sets request.user.is_verified()."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and not is_exempt_from_second_factor(request.path)
+        ):
+            target = TWO_FACTOR_URL
+            if request.method == "GET":
+                target += "?" + urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Nothing shown to a signed-in person is kept by a browser or proxy cache (ASVS 14.3.2)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"
+        return response
