@@ -1,0 +1,1 @@
+"""Partnership dashboards, reports, the annual return and their exports (SPEC section 9)."""

@@ -1,0 +1,1 @@
+"""Forms for the pages, with GOV.UK error messages that say what to do."""

@@ -1,0 +1,84 @@
+"""The signed-in person's notices: a list, marking read, and the digest preference."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.people import person_for
+from escalations.deadlines import moment_in_words
+from escalations.models import Escalation, Notice
+from escalations.notifications import GUIDANCE
+
+PER_PAGE = 25
+
+
+def _notices(request: HttpRequest):
+    """The person's notices about escalations they may still see (SPEC section 3)."""
+    person = person_for(request.user)
+    if person is None:
+        raise Http404
+    return person, Notice.objects.filter(
+        recipient=person, escalation__in=Escalation.objects.visible_to(request.user)
+    )
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    person, notices = _notices(request)
+    page = Paginator(
+        notices.select_related("escalation__stage").order_by("-created_at", "-pk"), PER_PAGE
+    ).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "pk": n.pk,
+            "kind": n.get_kind_display(),
+            "guidance": GUIDANCE.get(n.kind, ""),
+            "reference": n.escalation.reference or "Draft",
+            "url": f"/escalations/{n.escalation.reference}/" if n.escalation.reference else "",
+            "stage": f"Stage {n.escalation.stage.number}: {n.escalation.stage.name}",
+            "when": moment_in_words(n.created_at),
+            "unread": n.read_at is None,
+            "urgent": n.urgent,
+        }
+        for n in page.object_list
+    ]
+    return render(
+        request,
+        "notifications/list.html",
+        {
+            "rows": rows,
+            "page": page,
+            "unread": notices.filter(read_at__isnull=True).count(),
+            "daily_digest": person.daily_digest,
+        },
+    )
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+    _, notices = _notices(request)
+    if not notices.filter(pk=pk).update(read_at=timezone.now()):
+        raise Http404
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    _, notices = _notices(request)
+    notices.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def email_preference(request: HttpRequest) -> HttpResponse:
+    person, _ = _notices(request)
+    person.daily_digest = request.POST.get("emails") == "digest"
+    person.save(update_fields=["daily_digest"])
+    return redirect("notifications")

@@ -1,0 +1,176 @@
+"""What pages show, worked out before the template: due moments in words, rows, the ladder.
+
+Templates stay dumb (STYLE.md 7); these are plain functions, tested on their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.utils import timezone
+
+from escalations.models import FINAL_STATES, Escalation, State
+from policies.calendar import WorkingCalendar
+from policies.models import ClosureDay, Stage
+
+END_OF_DAY = time(23, 59, 59)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def date_in_words(day: date) -> str:
+    """Monday 4 January 2027 (the GOV.UK style: no leading zero, full month)."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def moment_in_words(moment: datetime) -> str:
+    """A due moment as a date, with the time only where it is not the end of a working day."""
+    local = timezone.localtime(moment)
+    if local.time() >= END_OF_DAY.replace(second=0):
+        return date_in_words(local.date())
+    hour = local.strftime("%I").lstrip("0")
+    clock = f"{hour}:{local:%M}{local:%p}".lower().replace(":00", "")
+    return f"{clock} on {date_in_words(local.date())}"
+
+
+def due_in_words(due_at: datetime, *, now: datetime, calendar: WorkingCalendar) -> str:
+    """'due today', 'due in 2 working days', 'overdue by 1 working day'."""
+    today = timezone.localtime(now).date()
+    due_day = timezone.localtime(due_at).date()
+    if due_at <= now:
+        days = calendar.working_days_between(due_day, today)
+        return f"overdue by {_plural(days, 'working day')}" if days else "overdue"
+    if due_day == today:
+        return "due today"
+    days = calendar.working_days_between(today, due_day)
+    if days == 0:
+        return f"due {due_day:%A}"
+    return f"due in {_plural(days, 'working day')}"
+
+
+def calendars_for(partnership_ids: Iterable[int]) -> dict[int, WorkingCalendar]:
+    """One working calendar per partnership, closure days read in one query."""
+    ids = set(partnership_ids)
+    days: dict[int, set[date]] = {pk: set() for pk in ids}
+    for partnership_id, day in ClosureDay.objects.filter(partnership_id__in=ids).values_list(
+        "partnership_id", "date"
+    ):
+        days[partnership_id].add(day)
+    return {pk: WorkingCalendar(frozenset(d)) for pk, d in days.items()}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    words: str
+    when: str
+    overdue: bool
+
+
+def deadline(
+    escalation: Escalation, *, now: datetime, calendar: WorkingCalendar
+) -> Deadline | None:
+    if escalation.due_at is None or escalation.state not in (State.OPEN, State.AWAITING_APPROVAL):
+        return None
+    words = due_in_words(escalation.due_at, now=now, calendar=calendar)
+    return Deadline(
+        words=words,
+        when=moment_in_words(escalation.due_at),
+        overdue=escalation.overdue or escalation.due_at <= now,
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    reference: str
+    url: str
+    child: str
+    other_agency: str
+    raising_agency: str
+    stage: str
+    state: str
+    state_tag: str
+    holder: str
+    deadline: Deadline | None
+
+
+STATE_TAGS = {
+    State.DRAFT: "govuk-tag--grey",
+    State.OPEN: "govuk-tag--blue",
+    State.AWAITING_APPROVAL: "govuk-tag--yellow",
+    State.RESOLVED: "govuk-tag--green",
+    State.CLOSED: "govuk-tag--grey",
+    State.WITHDRAWN: "govuk-tag--grey",
+}
+
+
+def rows(escalations: Iterable[Escalation], *, now: datetime | None = None) -> list[Row]:
+    """Table rows for lists of escalations (with_summary() loaded)."""
+    escalations = list(escalations)
+    now = now or timezone.now()
+    calendars = calendars_for(e.partnership_id for e in escalations)
+    return [
+        Row(
+            reference=e.reference or "Draft",
+            url=f"/escalations/{e.reference}/",
+            child=e.child.display_name,
+            other_agency=e.receiving_agency.name,
+            raising_agency=e.raising_agency.name,
+            stage=f"Stage {e.stage.number}: {e.stage.name}",
+            state=e.get_state_display(),
+            state_tag=STATE_TAGS.get(e.state, ""),
+            holder=e.holder.full_name if e.holder else "",
+            deadline=deadline(e, now=now, calendar=calendars[e.partnership_id]),
+        )
+        for e in escalations
+    ]
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    number: int
+    name: str
+    who: str
+    time_limit: str
+    status: str  # done, current, to come, skipped
+    approval_required: bool
+    brings_in_partnership: bool
+
+
+def ladder_steps(
+    escalation: Escalation, stages: Iterable[Stage], *, visited: set[int] | None = None
+) -> list[LadderStep]:
+    """The ladder as steps for this escalation: done, current, to come (and skipped, for
+    stages below the one an immediate-risk challenge started at)."""
+    current = escalation.stage.number
+    finished = escalation.state in (State.RESOLVED, *FINAL_STATES)
+    steps = []
+    for stage in stages:
+        if stage.after_resolution:
+            status = (
+                "done"
+                if escalation.debrief_summary
+                else ("current" if escalation.state == State.RESOLVED else "to come")
+            )
+        elif stage.number < current and visited is not None and stage.number not in visited:
+            status = "skipped"
+        elif stage.number < current or (stage.number == current and finished):
+            status = "done"
+        elif stage.number == current:
+            status = "current"
+        else:
+            status = "to come"
+        steps.append(
+            LadderStep(
+                number=stage.number,
+                name=stage.name,
+                who=stage.who,
+                time_limit=stage.time_limit_in_words(escalation.partnership),
+                status=status,
+                approval_required=stage.approval_required,
+                brings_in_partnership=stage.brings_in_partnership,
+            )
+        )
+    return steps

@@ -1,0 +1,31 @@
+"""Read-only views for operators: which records are due or failing, and the frozen copies."""
+
+from django.contrib import admin
+
+from escalations.record.models import DueRecord, RecordCopy
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DueRecord)
+class DueRecordAdmin(ReadOnlyAdmin):
+    list_display = ["escalation", "stage_number", "due_since", "copy", "attempts", "last_error"]
+    list_filter = ["stage_number"]
+    list_select_related = ["escalation", "copy__escalation"]
+
+
+@admin.register(RecordCopy)
+class RecordCopyAdmin(ReadOnlyAdmin):
+    list_display = ["escalation", "version", "stage_number", "produced_at", "size", "sha256"]
+    list_select_related = ["escalation"]
+    # The file itself is reached through the portal's download, which checks visibility.
+    exclude = ["file"]

@@ -1,0 +1,45 @@
+from django.urls import path
+
+from escalations.views import (
+    account,
+    actions,
+    conference,
+    detail,
+    directory,
+    home,
+    lead,
+    raise_,
+)
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("sign-in/", account.sign_in, name="sign-in"),
+    path("sign-out/", account.sign_out, name="sign-out"),
+    path("sign-in/reset/", account.password_reset, name="password-reset"),
+    path("sign-in/reset/sent/", account.password_reset_sent, name="password-reset-sent"),
+    path("sign-in/reset/done/", account.password_reset_complete, name="password-reset-complete"),
+    path(
+        "sign-in/reset/<uidb64>/<token>/",
+        account.password_reset_confirm,
+        name="password-reset-confirm",
+    ),
+    path("approvals/", lead.approvals, name="approvals"),
+    path("agency/escalations/", lead.agency_escalations, name="agency-escalations"),
+    path("directory/", directory.directory, name="directory"),
+    path("conference/", conference.index, name="conference"),
+    path("conference/new/", conference.new, name="conference-new"),
+    path("conference/<int:pk>/", conference.detail, name="conference-report"),
+    path("raise/", raise_.start, name="raise-start"),
+    path("raise/drafts/<int:draft_id>/", raise_.resume, name="raise-resume"),
+    path("raise/drafts/<int:draft_id>/check/", raise_.check, name="raise-check"),
+    path("raise/drafts/<int:draft_id>/delete/", raise_.delete, name="raise-delete"),
+    path("raise/drafts/<int:draft_id>/<slug:slug>/", raise_.question, name="raise-question"),
+    path("escalations/<str:reference>/", detail.escalation_page, name="escalation"),
+    path("escalations/<str:reference>/raised/", raise_.confirmation, name="raise-confirmation"),
+    path(
+        "escalations/<str:reference>/actions/<int:action_id>/done/",
+        actions.mark_action_done,
+        name="mark-action-done",
+    ),
+    path("escalations/<str:reference>/<slug:action>/", actions.act, name="escalation-action"),
+]

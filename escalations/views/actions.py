@@ -1,0 +1,292 @@
+"""One small page per thing a person does to an escalation.
+
+Each form posts the revision it showed; the service refuses a stale one, and the page says so
+with what the person typed still in the form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from escalations import services
+from escalations.forms import actions as forms
+from escalations.models import Escalation
+from escalations.permissions import Act, allowed_actions
+from escalations.services import ActionRefused, StaleEscalation
+from escalations.views.common import current_person, visible_escalation
+from policies.models import Role
+
+
+def escalate_context(escalation: Escalation) -> dict:
+    """Says where the escalation goes next, and whether a safeguarding lead approves first."""
+    target = services.next_stage(escalation)
+    if target is None:
+        return {}
+    context = {"target": target, "target_limit": target.time_limit_in_words(escalation.partnership)}
+    if target.approval_required:
+        context["approvers"] = services.members(escalation.raising_agency, [Role.SAFEGUARDING_LEAD])
+    else:
+        context["next_person"] = services.acting_person(escalation, target)
+    return context
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    act: Act
+    title: str
+    button: str
+    done: str
+    form: Callable[..., forms.RevisionForm]
+    service: Callable[..., object]
+    template: str = "escalations/actions/generic.html"
+    context: Callable[[Escalation], dict] = field(default=lambda escalation: {})
+    initial: Callable[[], dict] = field(default=dict)
+    warning: bool = False
+
+
+def _today() -> dict:
+    return {"happened_on": timezone.localdate()}
+
+
+PAGES: dict[str, ActionPage] = {
+    "note": ActionPage(
+        Act.ADD_NOTE,
+        "Add a note or record a discussion",
+        "Save note",
+        "Note added",
+        forms.NoteForm,
+        services.add_note,
+        initial=lambda: {"happened_on": timezone.localdate(), "kind": "discussion"},
+    ),
+    "position": ActionPage(
+        Act.RECORD_POSITION,
+        "Record your agency's written position",
+        "Save position",
+        "Position recorded",
+        forms.PositionForm,
+        services.record_position,
+    ),
+    "response": ActionPage(
+        Act.RECORD_RESPONSE,
+        "Record your agency's response",
+        "Save response",
+        "Response recorded",
+        forms.ResponseForm,
+        services.record_response,
+        initial=lambda: {"responded_on": timezone.localdate()},
+    ),
+    "escalate": ActionPage(
+        Act.ESCALATE,
+        "Escalate to the next stage",
+        "Escalate",
+        "Escalated",
+        partial(
+            forms.ReasonForm,
+            label="Why are you escalating?",
+            message="Enter why you are escalating",
+        ),
+        services.escalate,
+        template="escalations/actions/escalate.html",
+        context=escalate_context,
+    ),
+    "approve": ActionPage(
+        Act.APPROVE,
+        "Approve the escalation",
+        "Approve",
+        "Approved: the escalation has moved to the next stage",
+        forms.CommentsForm,
+        services.approve,
+        template="escalations/actions/approve.html",
+    ),
+    "return": ActionPage(
+        Act.RETURN_WITH_COMMENTS,
+        "Return with comments",
+        "Return with comments",
+        "Returned with your comments",
+        forms.ReturnForm,
+        services.return_with_comments,
+        template="escalations/actions/approve.html",
+    ),
+    "next-step": ActionPage(
+        Act.ADVANCE_STEP,
+        "Move to the next step",
+        "Move to the next step",
+        "Moved to the next step",
+        partial(
+            forms.ReasonForm,
+            label="What happened at this step?",
+            message="Enter what happened at this step",
+            argument="note",
+        ),
+        services.advance_step,
+    ),
+    "resolve": ActionPage(
+        Act.RESOLVE,
+        "Resolve the escalation",
+        "Resolve",
+        "Resolved",
+        forms.ResolveForm,
+        services.resolve,
+        template="escalations/actions/resolve.html",
+    ),
+    "parents": ActionPage(
+        Act.RECORD_PARENTS,
+        "Parents and carers",
+        "Save",
+        "Recorded whether parents or carers were told",
+        forms.ParentsForm,
+        services.record_parents_informed,
+        template="escalations/actions/parents.html",
+    ),
+    "learning": ActionPage(
+        Act.RECORD_LEARNING,
+        "Record learning and any policy gap",
+        "Save learning",
+        "Learning recorded",
+        forms.LearningForm,
+        services.record_learning,
+    ),
+    "debrief": ActionPage(
+        Act.RECORD_DEBRIEF,
+        "Record the debrief",
+        "Save debrief",
+        "Debrief recorded",
+        forms.DebriefForm,
+        services.record_debrief,
+        initial=lambda: {"held_on": timezone.localdate()},
+    ),
+    "share": ActionPage(
+        Act.SHARE_WITH_PARTNERSHIP,
+        "Share with the partnership",
+        "Share",
+        "Shared with the partnership",
+        partial(
+            forms.ReasonForm,
+            label="Why are you sharing the full record with the partnership?",
+            message="Enter why you are sharing it with the partnership",
+        ),
+        services.share_with_partnership,
+    ),
+    "close": ActionPage(
+        Act.CLOSE,
+        "Close the escalation",
+        "Close",
+        "Closed",
+        forms.CloseForm,
+        services.close,
+    ),
+    "reopen": ActionPage(
+        Act.REOPEN,
+        "Reopen the escalation",
+        "Reopen",
+        "Reopened",
+        partial(
+            forms.ReasonForm,
+            label="Why are you reopening it?",
+            message="Enter why you are reopening it",
+        ),
+        services.reopen,
+    ),
+    "withdraw": ActionPage(
+        Act.WITHDRAW,
+        "Withdraw the challenge",
+        "Withdraw",
+        "Withdrawn",
+        partial(
+            forms.ReasonForm,
+            label="Why is the challenge being withdrawn?",
+            message="Enter why the challenge is being withdrawn",
+        ),
+        services.withdraw,
+        warning=True,
+    ),
+}
+
+
+def _refused(form_class, data, escalation: Escalation, error: ActionRefused):
+    """The form again with the person's input and the refusal; a stale form gets the current
+    revision so that, having looked, they can submit again on purpose."""
+    data = data.copy()
+    if isinstance(error, StaleEscalation):
+        data["revision"] = str(escalation.revision)
+    form = form_class(data)
+    form.is_valid()
+    form.add_error(None, str(error))
+    return form
+
+
+@login_required
+@never_cache
+def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    page = PAGES.get(action)
+    if page is None:
+        raise Http404
+    person = current_person(request)
+    escalation = visible_escalation(request, reference)
+    if request.method == "POST":
+        form = page.form(request.POST)
+        if form.is_valid():
+            try:
+                page.service(
+                    escalation.pk,
+                    by=person,
+                    expected_revision=form.cleaned_data["revision"],
+                    **form.call_kwargs(),
+                )
+            except ActionRefused as error:
+                escalation = visible_escalation(request, reference)
+                form = _refused(page.form, request.POST, escalation, error)
+            else:
+                messages.success(request, page.done)
+                return redirect("escalation", reference=reference)
+    else:
+        if page.act not in allowed_actions(person, escalation):
+            raise PermissionDenied
+        form = page.form(initial={"revision": escalation.revision, **page.initial()})
+    context = {"escalation": escalation, "page": page, "form": form, **page.context(escalation)}
+    return render(request, page.template, context)
+
+
+@login_required
+@never_cache
+@require_POST
+def mark_action_done(request: HttpRequest, reference: str, action_id: int) -> HttpResponse:
+    person = current_person(request)
+    escalation = visible_escalation(request, reference)
+    form = forms.MarkDoneForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_action_done(
+                action_id,
+                escalation=escalation.pk,
+                by=person,
+                expected_revision=form.cleaned_data["revision"],
+            )
+        except ActionRefused as error:
+            form = _refused(forms.MarkDoneForm, request.POST, escalation, error)
+        else:
+            messages.success(request, "Action marked done")
+            return redirect("escalation", reference=reference)
+    page = ActionPage(
+        Act.MARK_ACTION_DONE,
+        "Mark the action done",
+        "Mark done",
+        "",
+        forms.MarkDoneForm,
+        services.mark_action_done,
+    )
+    return render(
+        request,
+        page.template,
+        {"escalation": escalation, "page": page, "form": form},
+    )

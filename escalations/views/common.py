@@ -1,0 +1,47 @@
+"""What every page needs: the signed-in person, and an escalation only if they may see it."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest
+
+from cases.models import Person
+from cases.people import person_for
+from escalations.models import Escalation
+
+PAGE_SIZE = 20
+
+
+def current_person(request: HttpRequest) -> Person:
+    """The signed-in person, memberships loaded once; 404 for an account with no person."""
+    person = person_for(request.user)
+    if person is None:
+        raise Http404
+    # visible_to() reads user.person: hand it this one, memberships already loaded.
+    request.user.person = person
+    return person
+
+
+def visible_escalations(request: HttpRequest):
+    current_person(request)
+    return Escalation.objects.visible_to(request.user)
+
+
+def visible_escalation(request: HttpRequest, reference: str) -> Escalation:
+    """The escalation by reference, through visible_to; another's and a missing one are the
+    same 404."""
+    escalation = (
+        visible_escalations(request)
+        .with_summary()
+        .select_related("ladder", "receiving_person", "pending_stage", "approval_requested_by")
+        .filter(reference=reference)
+        .first()
+    )
+    if escalation is None:
+        raise Http404
+    return escalation
+
+
+def paginate(request: HttpRequest, queryset, *, param: str = "page", size: int = PAGE_SIZE) -> Page:
+    paginator = Paginator(queryset, size)
+    return paginator.get_page(request.GET.get(param))

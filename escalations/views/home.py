@@ -1,0 +1,63 @@
+"""My escalations: what I hold (most urgent first), what I raised, my agency's, my drafts."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from escalations import presenters
+from escalations.conference import ConferenceReport
+from escalations.drafts import DraftChallenge
+from escalations.models import ACTIVE_STATES, State
+from escalations.views.common import current_person, paginate, visible_escalations
+from policies.models import AGENCY_OVERSIGHT_ROLES, Role
+
+MOST_URGENT_FIRST = (F("overdue").desc(), F("due_at").asc(nulls_last=True), "reference")
+
+
+@login_required
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    person = current_person(request)
+    visible = visible_escalations(request).with_summary()
+    held = paginate(request, visible.held_by(person).order_by(*MOST_URGENT_FIRST), param="held")
+    raised = paginate(
+        request,
+        visible.filter(raised_by=person).exclude(state=State.DRAFT).order_by("-raised_on"),
+        param="raised",
+    )
+    oversight = person.agency_ids(AGENCY_OVERSIGHT_ROLES)
+    agency = None
+    if oversight:
+        agency = paginate(
+            request,
+            visible.filter(state__in=ACTIVE_STATES)
+            .filter(Q(raising_agency__in=oversight) | Q(receiving_agency__in=oversight))
+            .order_by(*MOST_URGENT_FIRST),
+            param="agency",
+        )
+    lead_agencies = person.agency_ids({Role.SAFEGUARDING_LEAD})
+    context = {
+        "held": held,
+        "held_rows": presenters.rows(held),
+        "raised": raised,
+        "raised_rows": presenters.rows(raised),
+        "agency": agency,
+        "agency_rows": presenters.rows(agency) if agency is not None else [],
+        "drafts": list(DraftChallenge.objects.owned_by(person).unfinished()[:20]),
+        "awaiting_approval": visible.filter(
+            state=State.AWAITING_APPROVAL, raising_agency__in=lead_agencies
+        ).count()
+        if lead_agencies
+        else 0,
+        "conference_waiting": ConferenceReport.objects.visible_to(request.user)
+        .filter(agency__in=lead_agencies)
+        .awaiting_response()
+        .count()
+        if lead_agencies
+        else 0,
+    }
+    return render(request, "escalations/home.html", context)

@@ -1,0 +1,85 @@
+"""For safeguarding leads and managers: the approval queue and the agency's escalations."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from cases.models import Agency
+from escalations import presenters
+from escalations.forms.lead import AgencyFilterForm
+from escalations.models import State
+from escalations.views.common import current_person, paginate, visible_escalations
+from policies.models import AGENCY_OVERSIGHT_ROLES, Role
+
+
+@login_required
+@never_cache
+def approvals(request: HttpRequest) -> HttpResponse:
+    """Escalations waiting for a safeguarding lead of the raising agency, oldest ask first."""
+    person = current_person(request)
+    agencies = person.agency_ids({Role.SAFEGUARDING_LEAD})
+    if not agencies:
+        raise PermissionDenied
+    queryset = (
+        visible_escalations(request)
+        .with_summary()
+        .select_related("pending_stage", "approval_requested_by")
+        .filter(state=State.AWAITING_APPROVAL, raising_agency__in=agencies)
+        .order_by("updated_on")
+    )
+    page = paginate(request, queryset)
+    items = list(page)
+    return render(
+        request,
+        "escalations/approvals.html",
+        {"page": page, "items": zip(items, presenters.rows(items), strict=True)},
+    )
+
+
+@login_required
+@never_cache
+def agency_escalations(request: HttpRequest) -> HttpResponse:
+    person = current_person(request)
+    agency_ids = person.agency_ids(AGENCY_OVERSIGHT_ROLES)
+    if not agency_ids:
+        raise PermissionDenied
+    others = list(
+        Agency.objects.filter(partnerships__agencies__in=agency_ids)
+        .exclude(pk__in=agency_ids)
+        .distinct()
+        .order_by("name")
+    )
+    queryset = (
+        visible_escalations(request)
+        .with_summary()
+        .exclude(state=State.DRAFT)
+        .filter(Q(raising_agency__in=agency_ids) | Q(receiving_agency__in=agency_ids))
+    )
+    form = AgencyFilterForm(request.GET or None, agencies=others)
+    if form.is_bound and form.is_valid():
+        queryset = form.apply(queryset)
+    elif form.is_bound:
+        queryset = queryset.none()
+    queryset = queryset.distinct().order_by(
+        F("overdue").desc(), F("due_at").asc(nulls_last=True), "-raised_on"
+    )
+    page = paginate(request, queryset)
+    filters = {k: v for k, v in request.GET.items() if k != "page" and v}
+    return render(
+        request,
+        "escalations/agency_escalations.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": presenters.rows(page),
+            "query": urlencode(filters) + "&" if filters else "",
+            "agencies": Agency.objects.filter(pk__in=agency_ids).order_by("name"),
+        },
+    )
