@@ -1,0 +1,63 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Browser tests use the ORM and Playwright's sync API in one thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    if chromium_available():
+        return
+    skip = pytest.mark.skip(
+        reason=f"Chromium not found at {CHROMIUM}: browser tests skipped. "
+        "Install it with `sudo apt-get install chromium` (Debian/Ubuntu)."
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium, not a Playwright download (none can be fetched here). Playwright gives
+    # every launch a fresh temporary user-data dir. The background-networking flags keep
+    # Chromium from calling out on a closed network.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def world(db):
+    """The named personas of tests/personas.py, with all five ladders loaded."""
+    from tests.personas import build_world
+
+    return build_world()

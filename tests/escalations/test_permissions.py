@@ -1,0 +1,230 @@
+"""Who may do what, in each state (SPEC section 2), as one table.
+
+Alice (school practitioner) raised it and holds stage 1; Erin (CSC practitioner) is challenged.
+Bob, Carol and Dan oversee the school's side; Frank, Grace and Heidi the CSC's. Ivan and Judy
+are Kirklees' business manager and chair, Kim its administrator. Quinn and Uma are
+practitioners in the two agencies with no part in it; Vic is a school line manager whose
+account is switched off."""
+
+from datetime import date
+
+import pytest
+
+from cases.models import Person
+from escalations import services
+from escalations.models import State
+from escalations.permissions import Act, allowed_actions
+from escalations.services import ActionItem, ActionRefused
+from policies.models import Role
+from tests.personas import make_person
+
+A = Act
+RECORDING = {A.ADD_NOTE, A.MARK_ACTION_DONE, A.RECORD_PARENTS}
+REFLECTING = {A.RECORD_LEARNING, A.RECORD_DEBRIEF}
+RAISER = RECORDING | REFLECTING | {A.RECORD_POSITION, A.ADD_PARTICIPANT}
+RAISING_MANAGER = RAISER | {A.SHARE_WITH_PARTNERSHIP}
+CHALLENGED = RECORDING | {A.RECORD_POSITION, A.RECORD_RESPONSE}
+CHALLENGED_MANAGER = CHALLENGED | REFLECTING | {A.SHARE_WITH_PARTNERSHIP, A.ADD_PARTICIPANT}
+PARTNERSHIP_DECIDES = RECORDING | REFLECTING | {A.ADD_PARTICIPANT}
+MOVE_ON = {A.ESCALATE, A.RESOLVE, A.WITHDRAW}
+NOTHING: set = set()
+
+OUTSIDERS = ["kim", "charlie", "mallory", "oscar", "pat", "robin", "quinn", "uma", "vic"]
+PEOPLE = [
+    "alice",
+    "bob",
+    "carol",
+    "dan",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    *OUTSIDERS,
+]
+
+
+def everyone_else(expected: dict) -> dict:
+    return {name: expected.get(name, NOTHING) for name in PEOPLE}
+
+
+MATRIX = {
+    "draft": everyone_else({"alice": {A.SUBMIT, A.WITHDRAW}}),
+    "open at stage 1": everyone_else(
+        {
+            "alice": RAISER | MOVE_ON,
+            "bob": RAISING_MANAGER | MOVE_ON,
+            "carol": RAISING_MANAGER | MOVE_ON,
+            "dan": RAISING_MANAGER | MOVE_ON,
+            "erin": CHALLENGED,
+            "frank": CHALLENGED_MANAGER,
+            "grace": CHALLENGED_MANAGER,
+            "heidi": CHALLENGED_MANAGER,
+        }
+    ),
+    "awaiting approval": everyone_else(
+        {
+            "alice": RAISER | {A.WITHDRAW},
+            "bob": RAISING_MANAGER | {A.WITHDRAW},
+            "carol": RAISING_MANAGER | {A.WITHDRAW, A.APPROVE, A.RETURN_WITH_COMMENTS},
+            "dan": RAISING_MANAGER | {A.WITHDRAW},
+            "erin": CHALLENGED,
+            "frank": CHALLENGED_MANAGER,
+            "grace": CHALLENGED_MANAGER,
+            "heidi": CHALLENGED_MANAGER,
+        }
+    ),
+    "resolved": everyone_else(
+        {
+            "alice": RAISER | {A.CLOSE, A.REOPEN},
+            "bob": RAISING_MANAGER | {A.CLOSE, A.REOPEN},
+            "carol": RAISING_MANAGER | {A.CLOSE, A.REOPEN},
+            "dan": RAISING_MANAGER | {A.CLOSE, A.REOPEN},
+            "erin": CHALLENGED,
+            "frank": CHALLENGED_MANAGER,
+            "grace": CHALLENGED_MANAGER,
+            "heidi": CHALLENGED_MANAGER,
+        }
+    ),
+    "closed": everyone_else({}),
+    "withdrawn": everyone_else({}),
+    # Stage 5 brings the Kirklees partnership in: its business manager and chair may decide.
+    "open at the partnership stage": everyone_else(
+        {
+            "alice": RAISER | MOVE_ON,
+            "bob": RAISING_MANAGER | MOVE_ON,
+            "carol": RAISING_MANAGER | MOVE_ON,
+            "dan": RAISING_MANAGER | MOVE_ON,  # Dan holds stage 5
+            "erin": CHALLENGED,
+            "frank": CHALLENGED_MANAGER,
+            "grace": CHALLENGED_MANAGER,
+            "heidi": CHALLENGED_MANAGER,
+            "ivan": PARTNERSHIP_DECIDES | MOVE_ON,
+            "judy": PARTNERSHIP_DECIDES | MOVE_ON,
+        }
+    ),
+    # Shared with the partnership at stage 1: it reads and records, it does not decide.
+    "shared at stage 1": everyone_else(
+        {
+            "alice": RAISER | MOVE_ON,
+            "bob": RAISING_MANAGER | MOVE_ON,
+            "carol": RAISING_MANAGER | MOVE_ON,
+            "dan": RAISING_MANAGER | MOVE_ON,
+            "erin": CHALLENGED,
+            "frank": CHALLENGED_MANAGER,
+            "grace": CHALLENGED_MANAGER,
+            "heidi": CHALLENGED_MANAGER,
+            "ivan": RECORDING | REFLECTING,
+            "judy": RECORDING | REFLECTING,
+        }
+    ),
+}
+
+
+def build(world, situation: str):
+    if situation == "draft":
+        return world.raise_kirklees(submit=False)
+    if situation == "open at the partnership stage":
+        return world.raise_kirklees(immediate_risk=True, start_stage_number=5)
+    esc = world.raise_kirklees()
+    if situation == "awaiting approval":
+        services.escalate(esc, by=world.alice, reason="No reply.")
+    elif situation in ("resolved", "closed"):
+        services.resolve(
+            esc,
+            by=world.alice,
+            category="upheld",
+            summary="CSC will reassess.",
+            raiser_satisfied=True,
+            actions=[ActionItem(what="Reassess", owner_name="Frank", due_on=date(2026, 12, 4))],
+        )
+        if situation == "closed":
+            services.close(esc, by=world.alice, declined_reason="Nothing to learn.")
+    elif situation == "withdrawn":
+        services.withdraw(esc, by=world.alice, reason="Shared since.")
+    elif situation == "shared at stage 1":
+        services.share_with_partnership(esc, by=world.carol, reason="A pattern with CSC.")
+    return esc
+
+
+@pytest.fixture
+def people(world) -> dict[str, Person]:
+    quinn = make_person("quinn", "Quinn Quill", (world.school, Role.PRACTITIONER))
+    uma = make_person("uma", "Uma Urwin", (world.csc, Role.PRACTITIONER))
+    vic = make_person("vic", "Vic Vane", (world.school, Role.LINE_MANAGER))
+    vic.user.is_active = False
+    vic.user.save()
+    named = {name: getattr(world, name) for name in PEOPLE if hasattr(world, name)}
+    return {**named, "quinn": quinn, "uma": uma, "vic": vic}
+
+
+def fresh(person: Person) -> Person:
+    return Person.objects.select_related("user").prefetch_related("memberships").get(pk=person.pk)
+
+
+@pytest.mark.parametrize("situation", list(MATRIX))
+def test_who_may_do_what_in_each_state(world, people, situation):
+    esc = build(world, situation)
+    esc.refresh_from_db()
+    actual = {name: set(allowed_actions(fresh(people[name]), esc)) for name in PEOPLE}
+    expected = {name: set(acts) for name, acts in MATRIX[situation].items()}
+    wrong = {
+        name: {"extra": actual[name] - expected[name], "missing": expected[name] - actual[name]}
+        for name in PEOPLE
+        if actual[name] != expected[name]
+    }
+    assert wrong == {}
+
+
+def test_nobody_without_a_person_may_act(world):
+    esc = build(world, "open at stage 1")
+    assert allowed_actions(None, esc) == frozenset()
+
+
+def test_a_person_added_to_an_escalation_may_record_on_it(world, people):
+    esc = build(world, "open at stage 1")
+    services.add_participant(esc, by=world.bob, person=world.charlie, reason="Health visitor.")
+    esc.refresh_from_db()
+    assert set(allowed_actions(fresh(world.charlie), esc)) == RECORDING
+    # A practitioner of the challenged agency who is added may also give its response.
+    services.add_participant(esc, by=world.frank, person=people["uma"], reason="Duty worker.")
+    assert set(allowed_actions(fresh(people["uma"]), esc)) == CHALLENGED
+
+
+def test_a_deactivated_safeguarding_lead_can_no_longer_approve(world):
+    esc = build(world, "awaiting approval")
+    world.carol.user.is_active = False
+    world.carol.user.save()
+    with pytest.raises(ActionRefused):
+        services.approve(esc, by=fresh(world.carol))
+    assert esc.__class__.objects.get(pk=esc.pk).state == State.AWAITING_APPROVAL
+
+
+def test_an_uninvolved_practitioner_in_the_challenged_agency_cannot_respond(world, people):
+    esc = build(world, "open at stage 1")
+    with pytest.raises(ActionRefused):
+        services.record_response(esc, by=fresh(people["uma"]), summary="We disagree.")
+    with pytest.raises(ActionRefused):
+        services.add_note(esc, by=fresh(people["quinn"]), body="Saw this in the staff room.")
+
+
+def test_the_shared_constabulary_lead_acts_in_either_partnership_only_as_a_party(world):
+    esc = world.raise_kirklees(receiving_agency=world.constabulary, receiving_person=None)
+    assert set(allowed_actions(fresh(world.pat), esc)) == CHALLENGED_MANAGER
+    assert allowed_actions(fresh(world.pat), build(world, "open at stage 1")) == frozenset()
+
+
+def test_the_one_person_voluntary_group_holds_every_role_of_its_side(world):
+    esc = world.raise_kirklees(by=world.robin)
+    assert set(allowed_actions(fresh(world.robin), esc)) == RAISING_MANAGER | MOVE_ON
+    services.escalate(esc, by=world.robin, reason="No answer.")
+    esc.refresh_from_db()
+    assert set(allowed_actions(fresh(world.robin), esc)) == RAISING_MANAGER | {
+        A.WITHDRAW,
+        A.APPROVE,
+        A.RETURN_WITH_COMMENTS,
+    }
+    # Nobody at the school has any part in Robin's challenge.
+    for person in (world.alice, world.bob, world.carol):
+        assert allowed_actions(fresh(person), esc) == frozenset()

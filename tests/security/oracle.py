@@ -1,0 +1,102 @@
+"""Who may see an escalation, written from SPEC section 3 alone, never from the app's code.
+
+The isolation matrix asks the portal and this oracle the same question for every person and
+every escalation and expects the same answer. Facts are plain values so that nothing here can
+borrow the app's own rules (visible_to, permissions, partnership_sees_record).
+
+SPEC section 3, rule by rule:
+- A practitioner sees escalations in which they take part: raised it, are challenged in it,
+  hold it now, or were added to it.
+- Managers, safeguarding leads and senior roles of an agency see every escalation to which
+  their agency is a party (raising or receiving).
+- Partnership roles see the full record only once an escalation reaches the stage at which that
+  partnership's policy brings the partnership in, or when a party shares it with them.
+- Nobody sees another partnership's data unless their agency is a party.
+Plus, from SPEC section 4 and issue 8: a draft is its raiser's alone; nobody signed out,
+deactivated, or without a verified second factor sees anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Role names as SPEC section 2 lists them.
+PRACTITIONER = "practitioner"
+AGENCY_OVERSIGHT = frozenset({"line_manager", "safeguarding_lead", "senior_manager"})
+PARTNERSHIP_ROLES = frozenset({"business_manager", "chair", "partnership_admin"})
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    id: int
+    active: bool = True
+    second_factor_verified: bool = True
+    # (role, agency id) and (role, partnership id) pairs.
+    agency_roles: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+    partnership_roles: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class EscalationFacts:
+    partnership: int
+    raising_agency: int
+    receiving_agency: int
+    raised_by: int
+    challenged: int | None = None  # the receiving practitioner, where known
+    holder: int | None = None
+    added: frozenset[int] = frozenset()
+    draft: bool = False
+    reached_partnership_stage: bool = False  # ever, on its partnership's ladder
+    shared_with_partnership: bool = False
+
+
+def takes_part(person: PersonFacts, esc: EscalationFacts) -> bool:
+    return person.id in {esc.raised_by, esc.challenged, esc.holder} or person.id in esc.added
+
+
+def may_see(person: PersonFacts | None, esc: EscalationFacts) -> bool:
+    if person is None or not person.active or not person.second_factor_verified:
+        return False
+    if esc.draft:
+        return person.id == esc.raised_by
+    if takes_part(person, esc):
+        return True
+    parties = {esc.raising_agency, esc.receiving_agency}
+    if any(role in AGENCY_OVERSIGHT and agency in parties for role, agency in person.agency_roles):
+        return True
+    partnership_sees = esc.reached_partnership_stage or esc.shared_with_partnership
+    return partnership_sees and any(
+        role in PARTNERSHIP_ROLES and partnership == esc.partnership
+        for role, partnership in person.partnership_roles
+    )
+
+
+@dataclass(frozen=True)
+class AuditEntryFacts:
+    partnership: int | None
+    agencies: frozenset[int]
+
+
+def may_read_audit_entry(person: PersonFacts | None, entry: AuditEntryFacts) -> bool:
+    """Issue 8: safeguarding leads see the log for their agency's escalations; partnership
+    administrators for their partnership."""
+    if person is None or not person.active or not person.second_factor_verified:
+        return False
+    if any(r == "safeguarding_lead" and a in entry.agencies for r, a in person.agency_roles):
+        return True
+    return any(
+        r == "partnership_admin" and p == entry.partnership for r, p in person.partnership_roles
+    )
+
+
+def may_open_audit_log(person: PersonFacts | None) -> bool:
+    if person is None or not person.active or not person.second_factor_verified:
+        return False
+    return any(r == "safeguarding_lead" for r, _ in person.agency_roles) or any(
+        r == "partnership_admin" for r, _ in person.partnership_roles
+    )
+
+
+def may_use_admin(person: PersonFacts | None, *, staff: bool) -> bool:
+    """The Django admin is for the portal's own staff accounts, never a route to records."""
+    return bool(person and person.active and person.second_factor_verified and staff)

@@ -1,0 +1,134 @@
+"""Route census: every route the URL resolver knows is classified, and every route that is not
+public turns away both a signed-out visitor and a signed-in one without a second factor.
+
+Adding a route without classifying it here fails, naming the route. Classify it:
+- PROTECTED: the route pattern -> how the isolation matrix (test_isolation.py) exercises it;
+- SIGN_IN_STEPS: part of signing in (needs the password, not yet the second factor);
+- PUBLIC: anyone may fetch it. Keep this list short.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {
+    "healthz": "load balancer health check: no data",
+    "bench/baseline/": "the benchmark's baseline: a tiny page with no data",
+    "admin/login/": "Django admin's sign-in page (password step)",
+    "sign-in/": "the portal's sign-in page",
+    "password-reset/": "asks for an email address; says nothing about accounts",
+}
+PUBLIC_PREFIXES = ("static/", "password-reset/", "sign-in/reset/")
+
+SIGN_IN_STEPS = {
+    "account/two-factor/": "sends to set-up or verify",
+    "account/two-factor/set-up/": "enrol an authenticator app",
+    "account/two-factor/verify/": "second factor for this session",
+    "sign-out/": "ends the session",
+}
+
+# Route pattern (a prefix ending in * covers what a framework generates under it) -> how the
+# isolation matrix exercises it.
+PROTECTED = {
+    "admin/*": "staff only (AdminSite); matrix: 'admin change page' for every person and escalation",
+    "account/two-factor/backup-codes/": "needs a verified session; test_two_factor",
+    "audit/": "matrix: audit log page for every person; audit entries per person and escalation",
+    "audit/export.csv": "as audit/, same scope (test_audit_views)",
+    "audit/subject-access/": "partnership administrators only (test_subject_access)",
+    "escalations/<str:reference>/record.pdf": "matrix: 'record PDF' for every person and escalation",
+    "escalations/<str:reference>/records/": "matrix: 'record copies' for every person and escalation",
+    "escalations/<str:reference>/records/<int:version>.pdf": "visible_to, as the record PDF (tests/record/test_views)",
+    "": "home: the person's own lists through visible_to (test_pages_home)",
+    "escalations/<str:reference>/": "visible_to, same 404 for others (test_pages_escalation)",
+    "escalations/<str:reference>/raised/": "visible_to (test_pages_raise)",
+    "escalations/<str:reference>/<slug:action>/": "visible_to, then allowed_actions (test_pages_escalation)",
+    "escalations/<str:reference>/actions/<int:action_id>/done/": "visible_to, then the service (test_pages_escalation)",
+    "raise/": "signed-in people with an agency (test_pages_raise)",
+    "raise/drafts/<int:draft_id>/*": "the owner's drafts only (test_pages_raise)",
+    "approvals/": "safeguarding leads, their agency, through visible_to (test_pages_lead)",
+    "agency/escalations/": "managers and leads, their agency, through visible_to (test_pages_lead)",
+    "directory/": "people of the person's partnerships (test_pages_conference_directory)",
+    "conference/*": "ConferenceReport.visible_to (test_pages_conference_directory)",
+    "partnerships/*": "business manager and chair of that partnership only, others 404 (tests/escalations/dashboards/test_pages)",
+    "notifications/": "the signed-in person's own notices about escalations visible_to them (tests/escalations/test_notifications)",
+    "notifications/<int:pk>/read/": "POST; own notices only, another's answers 404 (test_notifications)",
+    "notifications/read/": "POST; own notices only (test_notifications)",
+    "notifications/emails/": "POST; the signed-in person's own email preference (test_notifications)",
+}
+
+SAMPLE = {"app_label": "auth", "url": "nowhere/", "content_type_id": "1"}
+
+
+def routes(patterns=None, prefix: str = "") -> list[str]:
+    found = []
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            found += routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            found.append(prefix + str(entry.pattern))
+    return found
+
+
+def classification(route: str) -> str | None:
+    if route in PUBLIC or route.startswith(PUBLIC_PREFIXES):
+        return "public"
+    if route in SIGN_IN_STEPS:
+        return "sign-in step"
+    for pattern in PROTECTED:
+        if route == pattern or (pattern.endswith("*") and route.startswith(pattern[:-1])):
+            return "protected"
+    return None
+
+
+def concrete(route: str) -> str:
+    """A path for the route, with a sample value in each parameter."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SAMPLE.get(m.group(1), "1"), route)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: SAMPLE.get(m.group(1), "1"), path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def test_every_route_is_classified():
+    unclassified = [route for route in routes() if classification(route) is None]
+
+    assert unclassified == [], (
+        "Routes nobody has classified (add each to PROTECTED with how the isolation matrix "
+        "exercises it, or, if it really is public, to PUBLIC in tests/security/"
+        "test_route_census.py):\n  " + "\n  ".join(unclassified)
+    )
+
+
+def test_every_protected_route_turns_away_the_signed_out_and_the_unverified(world, client):
+    unverified = client.__class__()
+    sign_in(unverified, world.carol, second_factor=False)
+    failures = []
+    tried = 0
+    for route in routes():
+        if classification(route) != "protected":
+            continue
+        path = concrete(route)
+        tried += 1
+        for who, visitor, expected in (
+            ("signed out", client, None),
+            ("no second factor", unverified, "/account/two-factor/"),
+        ):
+            response = visitor.get(path)
+            location = response.get("Location", "")
+            if response.status_code != 302 or (expected and not location.startswith(expected)):
+                failures.append(f"{route} ({path}) {who}: {response.status_code} {location}")
+    print(f"\nroute census: {len(routes())} routes, {tried} protected, each tried twice")
+    assert failures == []
+
+
+def test_sign_in_steps_need_at_least_the_password(client, db):
+    for route in SIGN_IN_STEPS:
+        if route not in routes():
+            continue  # sign-out/ arrives with the portal's sign-in pages
+        response = client.get(concrete(route))
+        assert response.status_code in (302, 405), route

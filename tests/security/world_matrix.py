@@ -1,0 +1,134 @@
+"""Escalations in every relationship the isolation matrix needs, and facts about them read
+from what happened (never from the app's visibility rules)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.test import Client
+
+from audit.log import record
+from audit.models import AuditEntry
+from escalations import services
+from escalations.models import Escalation, EventKind, State
+from policies.models import Role
+from tests.helpers import sign_in
+from tests.personas import World, make_person
+from tests.security.oracle import AuditEntryFacts, EscalationFacts, PersonFacts
+
+
+def partnership_stage(partnership) -> int:
+    return min(
+        s.number for s in partnership.current_ladder.escalation_stages() if s.brings_in_partnership
+    )
+
+
+def build_escalations(world: World) -> dict[str, Escalation]:
+    w = world
+    shared = w.raise_kirklees()
+    services.share_with_partnership(shared, by=w.carol, reason="For the partnership's view.")
+    with_participant = w.raise_kirklees()
+    services.add_participant(with_participant, by=w.alice, person=w.charlie, reason="Health view")
+    withdrawn = w.raise_kirklees(by=w.bob)
+    services.withdraw(withdrawn, by=w.bob, reason="Settled by a phone call.")
+
+    def berkshire(**overrides):
+        return services.raise_escalation(
+            by=w.oscar,
+            child=services.ChildDetails(home_partnership=w.berkshire, given_names="Ada"),
+            raising_agency=w.berkshire_school,
+            receiving_agency=w.constabulary,
+            pathway="referral",
+            natures=["information_sharing"],
+            details="Police have not shared the incident log.",
+            outcome_sought="The log is shared.",
+            interim_safety="The school watches over Ada.",
+            initial_discussion_on=date(2026, 11, 2),
+            **overrides,
+        )
+
+    return {
+        "open at stage 1": w.raise_kirklees(),
+        "no person named on the receiving side": w.raise_kirklees(receiving_person=None),
+        "draft": w.raise_kirklees(submit=False),
+        "shared with the partnership": Escalation.objects.get(pk=shared.pk),
+        "at the partnership stage": w.raise_kirklees(
+            immediate_risk=True, start_stage_number=partnership_stage(w.kirklees)
+        ),
+        "with a person added": Escalation.objects.get(pk=with_participant.pk),
+        "withdrawn": Escalation.objects.get(pk=withdrawn.pk),
+        "by a one-person group": w.raise_kirklees(
+            by=w.robin, receiving_agency=w.health, receiving_person=w.charlie
+        ),
+        "other partnership, agency in two": berkshire(),
+        "other partnership, partnership stage": berkshire(
+            immediate_risk=True, start_stage_number=partnership_stage(w.berkshire)
+        ),
+    }
+
+
+def extra_people(world: World) -> dict:
+    """Sam, a practitioner at the school who takes part in nothing; Vic, a deactivated line
+    manager at the school, who would otherwise see all its escalations."""
+    sam = make_person("sam", "Sam Stone", (world.school, Role.PRACTITIONER, "Teaching Assistant"))
+    vic = make_person("vic", "Vic Vale", (world.school, Role.LINE_MANAGER, "Former Deputy Head"))
+    vic.user.is_active = False
+    vic.user.save()
+    return {"sam (same agency, no part)": sam, "vic (deactivated)": vic}
+
+
+def people(world: World) -> dict:
+    names = [
+        "alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan", "judy",
+        "kim", "charlie", "mallory", "oscar", "pat", "robin",
+    ]  # fmt: skip
+    return {name: getattr(world, name) for name in names} | extra_people(world)
+
+
+def person_facts(person, *, verified: bool = True) -> PersonFacts:
+    memberships = list(person.memberships.all())
+    return PersonFacts(
+        id=person.pk,
+        active=person.user.is_active,
+        second_factor_verified=verified,
+        agency_roles=frozenset((m.role, m.agency_id) for m in memberships if m.agency_id),
+        partnership_roles=frozenset(
+            (m.role, m.partnership_id) for m in memberships if m.partnership_id
+        ),
+    )
+
+
+def escalation_facts(esc: Escalation) -> EscalationFacts:
+    return EscalationFacts(
+        partnership=esc.partnership_id,
+        raising_agency=esc.raising_agency_id,
+        receiving_agency=esc.receiving_agency_id,
+        raised_by=esc.raised_by_id,
+        challenged=esc.receiving_person_id,
+        holder=esc.holder_id,
+        added=frozenset(esc.participants.values_list("person_id", flat=True)),
+        draft=esc.state == State.DRAFT,
+        reached_partnership_stage=esc.episodes.filter(stage__brings_in_partnership=True).exists(),
+        shared_with_partnership=esc.events.filter(kind=EventKind.SHARED).exists(),
+    )
+
+
+def audit_entries(escalations: dict[str, Escalation]) -> dict[str, AuditEntry]:
+    return {
+        name: record(None, kind=AuditEntry.Kind.READ, what="escalation page", escalation=esc)
+        for name, esc in escalations.items()
+    }
+
+
+def audit_entry_facts(esc: Escalation) -> AuditEntryFacts:
+    return AuditEntryFacts(
+        partnership=esc.partnership_id,
+        agencies=frozenset({esc.raising_agency_id, esc.receiving_agency_id}),
+    )
+
+
+def client_for(person, *, verified: bool) -> Client:
+    client = Client()
+    if person is not None:
+        sign_in(client, person, second_factor=verified)
+    return client

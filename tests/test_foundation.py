@@ -1,0 +1,169 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_home_page_says_what_the_portal_is(client, db):
+    response = client.get("/", follow=True)
+    assert response.status_code == 200
+    assert b"Escalation Portal" in response.content
+    assert b'href="#main-content"' in response.content
+
+
+def test_healthz_is_ok_when_database_and_broker_answer(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "down": [], "database": "ok", "broker": "ok"}
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean_env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT), **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean_env, capture_output=True, text=True
+    )
+
+
+SETUP = (
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'escalation_portal.settings';"
+    " django.setup(); from django.conf import settings as s; "
+)
+
+
+def test_settings_refuse_to_start_without_a_secret_key_when_not_debugging(tmp_path):
+    result = run_python(SETUP, DEBUG="false", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_settings_default_to_sqlite_and_the_embedded_broker(tmp_path):
+    result = run_python(
+        SETUP
+        + "import json; print(json.dumps([s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL,"
+        " s.TIME_ZONE, s.EMAIL_BACKEND, s.DEBUG]))",
+        DEBUG="true",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    engine, broker, zone, email, debug = json.loads(result.stdout.strip().splitlines()[-1])
+    assert engine == "django.db.backends.sqlite3"
+    assert broker == "filesystem://"
+    assert zone == "Europe/London"
+    assert email.endswith("console.EmailBackend")
+    assert debug is True
+    assert (tmp_path / "celery" / "queue").is_dir()
+
+
+def test_settings_use_postgresql_redis_and_smtp_when_told(tmp_path):
+    result = run_python(
+        SETUP + "import json; print(json.dumps([s.DATABASES['default']['ENGINE'],"
+        " s.DATABASES['default']['NAME'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND]))",
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/portal",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/3",
+        EMAIL_HOST="smtp.example.org",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, name, broker, email = json.loads(result.stdout.strip().splitlines()[-1])
+    assert engine == "django.db.backends.postgresql"
+    assert name == "portal"
+    assert broker == "redis://127.0.0.1:6379/3"
+    assert email.endswith("smtp.EmailBackend")
+
+
+def test_healthz_names_the_database_when_it_does_not_answer(tmp_path):
+    # A real connection attempt to a port where no PostgreSQL listens, in a fresh process.
+    result = run_python(
+        SETUP + "from django.test import Client; r = Client().get('/healthz');"
+        " print(r.status_code, r.content.decode())",
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="testserver",
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere",
+    )
+    status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status == "503"
+    assert json.loads(body)["down"] == ["database"]
+
+
+def test_healthz_names_the_broker_when_it_does_not_answer(tmp_path):
+    # A real connection attempt to a port where no Redis listens, in a fresh process.
+    result = run_python(
+        SETUP + "from django.test import Client; r = Client().get('/healthz');"
+        " print(r.status_code, r.content.decode())",
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="testserver",
+        VAR_DIR=str(tmp_path),
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+    )
+    status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status == "503"
+    assert json.loads(body)["down"] == ["broker"]
+
+
+def test_worker_and_beat_run_the_periodic_heartbeat(tmp_path):
+    env = {**os.environ, "DEBUG": "true", "VAR_DIR": str(tmp_path), "HEARTBEAT_SECONDS": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "escalation_portal",
+            "worker",
+            "-B",
+            "-l",
+            "info",
+            "--concurrency",
+            "1",
+            "-n",
+            f"heartbeat-{os.getpid()}@%h",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen = []
+    deadline = time.monotonic() + 90
+    try:
+        for line in worker.stdout:
+            seen.append(line)
+            if "heartbeat: worker and beat alive" in line or time.monotonic() > deadline:
+                break
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    assert any("heartbeat: worker and beat alive" in line for line in seen), "".join(seen[-30:])
+
+
+def test_a_bad_boolean_setting_is_refused_by_name(tmp_path):
+    result = run_python(SETUP, DEBUG="perhaps", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+@pytest.mark.browser
+def test_smoke_home_page_opens_in_chromium(live_server, page, screenshot_dir):
+    page.goto(live_server.url + "/")
+    assert page.title() == "Sign in \N{EN DASH} Escalation Portal"
+    assert page.locator("h1").inner_text() == "Sign in to the Escalation Portal"
+    page.screenshot(path=str(screenshot_dir / "home.png"), full_page=True)
