@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import pghistory
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -303,6 +304,11 @@ CONTENT_SECURITY_POLICY = {
 
 # Retention (UK GDPR storage limitation): a child's identifiers are anonymised this many years
 # after the last escalation about them was closed or withdrawn. Checked daily.
+# Change-history snapshots keep their foreign keys unindexed: history is read by the changed
+# row (pgh_obj, indexed) and context, never by holder or agency, and each index on a history
+# table is written on every change of every tracked row.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+
 RETENTION_YEARS_AFTER_CLOSURE = env_int("RETENTION_YEARS_AFTER_CLOSURE", 6)
 CELERY_BEAT_SCHEDULE["anonymise-after-retention"] = {
     "task": "security.tasks.anonymise_after_retention",
