@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch, prefetch_related_objects
 
 from cases.models import Membership, Person
 
@@ -14,15 +15,26 @@ def person_for(user) -> Person | None:
     cached = getattr(user, "_portal_person", None)
     if cached is not None:
         return cached
-    person = (
-        Person.objects.filter(user=user)
-        .select_related("user")
-        .prefetch_related(
-            Prefetch(
-                "memberships", queryset=Membership.objects.select_related("agency", "partnership")
-            )
+    if getattr(user, "person_loaded_with_user", False):
+        # The request's user, loaded with its person by cases.auth.PortalBackend.
+        try:
+            person = user.person
+        except ObjectDoesNotExist:
+            person = None
+        if person is not None:
+            prefetch_related_objects([person], _memberships())
+    else:
+        person = (
+            Person.objects.filter(user=user)
+            .select_related("user")
+            .prefetch_related(_memberships())
+            .first()
         )
-        .first()
-    )
     user._portal_person = person
     return person
+
+
+def _memberships() -> Prefetch:
+    return Prefetch(
+        "memberships", queryset=Membership.objects.select_related("agency", "partnership")
+    )

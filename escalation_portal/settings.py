@@ -121,7 +121,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes checks every sign-in first; ModelBackend refuses inactive users.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "cases.auth.PortalBackend",
 ]
 
 LANGUAGE_CODE = "en-gb"
