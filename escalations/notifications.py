@@ -85,8 +85,8 @@ def open_partnerships(now: datetime) -> list[int]:
     """Partnerships for which it is now working hours on their own calendar."""
     return [
         p.pk
-        for p in Partnership.objects.prefetch_related("closure_days")
-        if in_working_hours(now, WorkingCalendar(frozenset(c.date for c in p.closure_days.all())))
+        for p in Partnership.objects.only("pk", "closure_dates_kept")
+        if in_working_hours(now, p.calendar())
     ]
 
 

@@ -6,6 +6,8 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from policies.calendar import WorkingCalendar
 
@@ -56,6 +58,9 @@ class Partnership(models.Model):
         max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
     )
     reminder_working_days = models.PositiveSmallIntegerField(default=1)
+    # The ClosureDay dates as ISO strings, kept in step by the signals below, so that every
+    # query that joins the partnership brings its working calendar with it.
+    closure_dates_kept = models.JSONField(default=list, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -68,7 +73,14 @@ class Partnership(models.Model):
         return self.ladders.order_by("-version").first()
 
     def closure_dates(self) -> frozenset[date]:
-        return frozenset(self.closure_days.values_list("date", flat=True))
+        return frozenset(date.fromisoformat(day) for day in self.closure_dates_kept)
+
+    def keep_closure_dates(self) -> None:
+        """Copy the partnership's ClosureDay rows into closure_dates_kept, here and in the
+        database (called whenever a closure day is saved or deleted)."""
+        days = sorted(ClosureDay.objects.filter(partnership=self).values_list("date", flat=True))
+        self.closure_dates_kept = [day.isoformat() for day in days]
+        Partnership.objects.filter(pk=self.pk).update(closure_dates_kept=self.closure_dates_kept)
 
     def calendar(self) -> WorkingCalendar:
         return WorkingCalendar(self.closure_dates())
@@ -198,3 +210,10 @@ class DirectoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_name}: {self.job_title}"
+
+
+@receiver([post_save, post_delete], sender=ClosureDay, dispatch_uid="policies.keep_closure_dates")
+def _keep_closure_dates(sender, instance: ClosureDay, **kwargs) -> None:
+    # instance.partnership is the caller's own object where it passed one, so that object
+    # sees the change at once (deadlines.add_closure_day recalculates with it).
+    instance.partnership.keep_closure_dates()
