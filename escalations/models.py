@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Aggregate, CharField, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
@@ -141,6 +141,16 @@ class EscalationQuerySet(models.QuerySet):
     def at_partnership_stage(self) -> EscalationQuerySet:
         return self.filter(stage__brings_in_partnership=True)
 
+    def with_nature_codes(self) -> EscalationQuerySet:
+        """Annotates nature_codes, the escalation's natures comma-joined, in the same query."""
+        codes = (
+            EscalationNature.objects.filter(escalation=OuterRef("pk"))
+            .values("escalation")
+            .annotate(codes=Joined("nature"))
+            .values("codes")
+        )
+        return self.annotate(nature_codes=Subquery(codes, output_field=CharField()))
+
     def with_summary(self) -> EscalationQuerySet:
         return self.select_related(
             "partnership",
@@ -151,6 +161,17 @@ class EscalationQuerySet(models.QuerySet):
             "raised_by",
             "holder",
         )
+
+
+class Joined(Aggregate):
+    """Values joined with commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
 
 
 class Escalation(models.Model):
@@ -250,6 +271,14 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"Draft {self.pk}"
+
+    def nature_labels(self) -> list[str]:
+        """The natures in the form's order, from with_nature_codes() where the query had it."""
+        if hasattr(self, "nature_codes"):
+            chosen = set((self.nature_codes or "").split(","))
+        else:
+            chosen = {n.nature for n in self.natures.all()}
+        return [label for value, label in Nature.choices if value in chosen]
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         # A protected FSMField refuses assignment once set; reloading is not a transition.

@@ -275,17 +275,53 @@ def test_the_escalation_page_query_count_does_not_depend_on_other_escalations(
         assert client.get(page_of(escalation)).status_code == 200
 
 
+def busy(world, escalation, times: int = 1) -> None:
+    for i in range(times):
+        services.add_note(escalation, by=world.alice, body=f"Note {i}")
+        services.record_position(escalation, by=world.alice, body=f"Position {i}")
+        services.record_response(escalation, by=world.erin, summary=f"Response {i}")
+
+
 def test_the_escalation_page_query_count_does_not_grow_with_its_events(client, world):
     escalation = world.raise_kirklees()
+    busy(world, escalation)
     sign_in(client, world.alice)
     with CaptureQueriesContext(connection) as few:
         client.get(page_of(escalation))
-    for i in range(10):
-        services.add_note(escalation, by=world.alice, body=f"Note {i}")
-        services.record_response(escalation, by=world.erin, summary=f"Response {i}")
+    busy(world, escalation, times=10)
     with CaptureQueriesContext(connection) as many:
         client.get(page_of(escalation))
     assert len(many) == len(few)
+
+
+def test_a_busy_resolved_escalation_page_stays_within_15_queries(
+    client, world, django_assert_max_num_queries
+):
+    escalation = world.raise_kirklees()
+    busy(world, escalation, times=3)
+    services.escalate(escalation, by=world.alice, reason="No reply")
+    services.approve(escalation, by=world.carol, comments="Agreed: put it in writing.")
+    escalation.refresh_from_db()
+    while escalation.stage.number < 5:  # Kirklees keeps the record from stage 5
+        by = world.dan if escalation.stage.number >= 4 else world.bob
+        services.escalate(escalation, by=by, reason="Still unresolved")
+        escalation.refresh_from_db()
+    services.resolve(
+        escalation,
+        by=world.dan,
+        category="upheld",
+        summary="Agreed.",
+        raiser_satisfied=True,
+        actions=[services.ActionItem("Call", "Frank", date(2099, 1, 1))],
+    )
+    escalation.refresh_from_db()
+    assert escalation.episodes.filter(stage__record_required=True).exists()
+    sign_in(client, world.alice)
+    client.get(page_of(escalation))
+    with django_assert_max_num_queries(15):
+        page = client.get(page_of(escalation))
+    for shown in ("Note 2", "Position 2", "Response 2", "Call", "Agreed."):
+        assert shown in page.content.decode()
 
 
 @pytest.mark.parametrize("slug", ["note", "escalate", "withdraw", "resolve", "position"])

@@ -250,7 +250,9 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
                 messages.success(request, page.done)
                 return redirect("escalation", reference=reference)
     else:
-        if page.act not in allowed_actions(person, escalation):
+        if page.act not in allowed_actions(
+            person, escalation, participant=escalation.viewer_takes_part
+        ):
             raise PermissionDenied
         form = page.form(initial={"revision": escalation.revision, **page.initial()})
     context = {"escalation": escalation, "page": page, "form": form, **page.context(escalation)}

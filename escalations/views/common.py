@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 
 from cases.models import Person
 from cases.people import person_for
-from escalations.models import Escalation
+from escalations.models import Escalation, Participant
 
 PAGE_SIZE = 20
 
@@ -30,10 +31,19 @@ def visible_escalations(request: HttpRequest):
 def visible_escalation(request: HttpRequest, reference: str) -> Escalation:
     """The escalation by reference, through visible_to; another's and a missing one are the
     same 404."""
+    person = current_person(request)
     escalation = (
-        visible_escalations(request)
+        Escalation.objects.visible_to(request.user)
         .with_summary()
         .select_related("ladder", "receiving_person", "pending_stage", "approval_requested_by")
+        .prefetch_related("ladder__stages")
+        .with_nature_codes()
+        # Whether the viewer was added to it, for allowed_actions, in the same query.
+        .annotate(
+            viewer_takes_part=Exists(
+                Participant.objects.filter(escalation=OuterRef("pk"), person=person)
+            )
+        )
         .filter(reference=reference)
         .first()
     )

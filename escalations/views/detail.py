@@ -98,54 +98,66 @@ def action_links(escalation, allowed: frozenset[Act]) -> list[dict]:
     return links
 
 
+# The services record an event with every note, position, response, approval and outcome, in
+# the same transaction: the page reads those tables only when the log says there is something.
+LOGGED_IN = {
+    "notes": {EventKind.NOTE},
+    "positions": {EventKind.POSITION},
+    "responses": {EventKind.RESPONSE},
+    "outcomes": {EventKind.RESOLVED},
+}
+
+
 @login_required
 @never_cache
 def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
     person = current_person(request)
     escalation = visible_escalation(request, reference)
     record_read(request, escalation, "escalation page")
-    allowed = allowed_actions(person, escalation)
+    allowed = allowed_actions(person, escalation, participant=escalation.viewer_takes_part)
     stages = list(escalation.ladder.stages.all())
-    episodes = list(
-        escalation.episodes.select_related("stage", "raising_lead", "counterpart").order_by(
-            "started_at", "id"
-        )
-    )
-    outcomes = list(
+    events = list(escalation.events.select_related("actor", "actor_agency").order_by("-sequence"))
+    # Every event records the stage it left the escalation at, so the log tells which stages
+    # it reached (an immediate-risk challenge starts higher and skips the ones below).
+    visited = {event.to_stage for event in events if event.to_stage} | {escalation.stage.number}
+    logged = {event.kind for event in events}
+
+    def logged_rows(name: str, rows) -> list:
+        return list(rows) if logged & LOGGED_IN[name] else []
+
+    outcomes = logged_rows(
+        "outcomes",
         escalation.outcomes.select_related("recorded_by").prefetch_related(
             Prefetch("actions", queryset=Action.objects.select_related("done_by"))
-        )
+        ),
     )
     calendar = escalation.partnership.calendar()
     deadline = presenters.deadline(escalation, now=timezone.now(), calendar=calendar)
     approval_request = None
     if escalation.state == State.AWAITING_APPROVAL:
-        approval_request = (
-            escalation.events.filter(kind=EventKind.APPROVAL_REQUESTED)
-            .select_related("actor")
-            .order_by("-sequence")
-            .first()
+        approval_request = next(
+            (event for event in events if event.kind == EventKind.APPROVAL_REQUESTED), None
         )
+    # Copies are frozen only on entering a stage that requires the record.
+    frozen = any(stage.record_required and stage.number in visited for stage in stages)
     context = {
         "escalation": escalation,
-        "natures": [n.get_nature_display() for n in escalation.natures.all()],
-        "steps": presenters.ladder_steps(
-            escalation, stages, visited={episode.number for episode in episodes}
+        "natures": escalation.nature_labels(),
+        "steps": presenters.ladder_steps(escalation, stages, visited=visited),
+        "events": events,
+        "notes": logged_rows("notes", escalation.notes.select_related("author", "agency")),
+        "positions": logged_rows(
+            "positions", escalation.positions.select_related("agency", "author")
         ),
-        "episodes": episodes,
-        "events": list(
-            escalation.events.select_related("actor", "actor_agency").order_by("-sequence")
+        "responses": logged_rows(
+            "responses", escalation.responses.select_related("responder_agency")
         ),
-        "notes": list(escalation.notes.select_related("author", "agency")),
-        "positions": list(escalation.positions.select_related("agency", "author")),
-        "responses": list(escalation.responses.select_related("responder_agency")),
-        "approvals": list(escalation.approvals.select_related("decided_by", "stage")),
         "outcomes": outcomes,
         "deadline": deadline,
         "approval_request": approval_request,
         "actions": action_links(escalation, allowed),
         "may_mark_done": Act.MARK_ACTION_DONE in allowed,
-        "record_copies": record_copies_for(escalation),
+        "record_copies": record_copies_for(escalation) if frozen else [],
         "immediate_risk": escalation.immediate_risk,
         "LIVE": escalation.is_live,
         "State": State,
