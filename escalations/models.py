@@ -13,7 +13,6 @@ from policies.models import (
     PARTNERSHIP_ROLES,
     Ladder,
     Partnership,
-    Role,
     Stage,
 )
 
@@ -69,8 +68,11 @@ class OutcomeCategory(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-# Partnership roles that see the partnership's aggregate figures (dashboards, reports).
-PARTNERSHIP_FIGURES_ROLES = frozenset({Role.BUSINESS_MANAGER, Role.CHAIR})
+# Partnership roles that see the partnership's aggregate figures (dashboards, reports). SPEC
+# section 3: "Partnership roles see aggregate figures for all escalations of their partnership":
+# all of them, the administrator included (who already sees the full record once the partnership
+# is brought in, through visible_to).
+PARTNERSHIP_FIGURES_ROLES = PARTNERSHIP_ROLES
 
 
 class EscalationQuerySet(models.QuerySet):
@@ -111,8 +113,8 @@ class EscalationQuerySet(models.QuerySet):
         return self.filter(visible)
 
     def for_partnership_figures(self, user, partnership: Partnership) -> EscalationQuerySet:
-        """SPEC section 3: a partnership's business manager and chair see aggregate figures for
-        every escalation of their partnership (never another's); rows that identify a child
+        """SPEC section 3: a partnership's roles (business manager, chair, administrator) see
+        aggregate figures for every escalation of their partnership (never another's); rows that identify a child
         still come only from visible_to(user)."""
         from cases.people import person_for  # the person, memberships loaded once a request
 

@@ -1,6 +1,6 @@
 """Partnership dashboards, the list behind each figure, the partnership report, the annual
-return and their CSV exports. Only the partnership's business manager and chair reach them;
-anyone else gets the same 404 as for a partnership that does not exist."""
+return and their CSV exports. Only the partnership's roles (business manager, chair,
+administrator) reach them; anyone else gets the same 404 as for a partnership that does not exist."""
 
 from __future__ import annotations
 

@@ -100,3 +100,24 @@ def may_open_audit_log(person: PersonFacts | None) -> bool:
 def may_use_admin(person: PersonFacts | None, *, staff: bool) -> bool:
     """The Django admin is for the portal's own staff accounts, never a route to records."""
     return bool(person and person.active and person.second_factor_verified and staff)
+
+
+def may_open_partnership_figures(person: PersonFacts | None, partnership: int) -> bool:
+    """The partnership's dashboards, figure lists, report, annual return and their exports.
+
+    SPEC section 3: "Partnership roles see aggregate figures for all escalations of their
+    partnership, and the full record (child identifiers included) only once an escalation
+    reaches the stage at which that partnership's policy brings the partnership in [...], or
+    when a party shares it with them." and "Nobody sees another partnership's data unless their
+    agency is a party." SPEC section 9 ("Dashboards (partnership business managers)") and the
+    business manager's row in section 2 ("keeps the partnership's record; dashboards") say whom
+    the dashboards are for; section 3 is the rule for who may see the figures: every
+    partnership role of that partnership, nobody else (agency roles included: their agency
+    being a party opens that escalation's record, not the partnership's figures).
+
+    Which rows of a list show a reference (and so the child) is may_see's answer."""
+    if person is None or not person.active or not person.second_factor_verified:
+        return False
+    return any(
+        role in PARTNERSHIP_ROLES and p == partnership for role, p in person.partnership_roles
+    )

@@ -10,7 +10,8 @@ from django.test import Client
 from audit.log import record
 from audit.models import AuditEntry
 from escalations import services
-from escalations.models import Escalation, EventKind, State
+from escalations.models import Escalation, EventKind, Notice, NoticeKind, State
+from escalations.record import services as record_services
 from policies.models import Role
 from tests.helpers import sign_in
 from tests.personas import World, make_person
@@ -31,6 +32,17 @@ def build_escalations(world: World) -> dict[str, Escalation]:
     services.add_participant(with_participant, by=w.alice, person=w.charlie, reason="Health view")
     withdrawn = w.raise_kirklees(by=w.bob)
     services.withdraw(withdrawn, by=w.bob, reason="Settled by a phone call.")
+    awaiting = w.raise_kirklees()
+    services.escalate(awaiting, by=w.alice, reason="No reply from CSC after the discussion.")
+    resolved = w.raise_kirklees()
+    services.resolve(
+        resolved,
+        by=w.alice,
+        category="upheld",
+        summary="CSC will reconsider the referral.",
+        raiser_satisfied=True,
+        actions=[services.ActionItem("Reassess", "Frank Ford", date(2099, 1, 1))],
+    )
 
     def berkshire(**overrides):
         return services.raise_escalation(
@@ -57,6 +69,11 @@ def build_escalations(world: World) -> dict[str, Escalation]:
         ),
         "with a person added": Escalation.objects.get(pk=with_participant.pk),
         "withdrawn": Escalation.objects.get(pk=withdrawn.pk),
+        "awaiting a lead's approval": Escalation.objects.get(pk=awaiting.pk),
+        "resolved, an action outstanding": Escalation.objects.get(pk=resolved.pk),
+        "received by the agency in two partnerships": w.raise_kirklees(
+            receiving_agency=w.constabulary, receiving_person=None
+        ),
         "by a one-person group": w.raise_kirklees(
             by=w.robin, receiving_agency=w.health, receiving_person=w.charlie
         ),
@@ -65,6 +82,27 @@ def build_escalations(world: World) -> dict[str, Escalation]:
             immediate_risk=True, start_stage_number=partnership_stage(w.berkshire)
         ),
     }
+
+
+def freeze_records() -> None:
+    """Render the frozen copies the partnership-stage escalations are due (records/<n>.pdf)."""
+    record_services.freeze_due_records()
+
+
+def notices_for_everyone(persons: dict, escalations: dict[str, Escalation]) -> dict:
+    """A notice for every person about every escalation, as if each had been told of each:
+    (person name, escalation name) -> notice. The notices page must still list only those
+    about escalations the person may see."""
+    notices = {}
+    for who, person in persons.items():
+        for what, esc in escalations.items():
+            notices[who, what] = Notice.objects.create(
+                escalation=esc,
+                kind=NoticeKind.REMINDER,
+                recipient=person,
+                key=f"matrix:{esc.pk}:{person.pk}",
+            )
+    return notices
 
 
 def extra_people(world: World) -> dict:
@@ -132,3 +170,40 @@ def client_for(person, *, verified: bool) -> Client:
     if person is not None:
         sign_in(client, person, second_factor=verified)
     return client
+
+
+def relationship(person, verified: bool, esc: Escalation) -> str:
+    """The person's relationship to the escalation, in the issue's words: for checking that the
+    matrix tries every URL in every relationship (never to decide what they may see)."""
+    if person is None:
+        return "anonymous"
+    if not person.user.is_active:
+        return "deactivated"
+    if not verified:
+        return "no second factor"
+    if person.pk in {esc.raised_by_id, esc.receiving_person_id, esc.holder_id} or (
+        esc.participants.filter(person=person).exists()
+    ):
+        return "own (takes part)"
+    memberships = list(person.memberships.select_related("agency"))
+    agencies = {m.agency_id: m for m in memberships if m.agency_id}
+    parties = {esc.raising_agency_id, esc.receiving_agency_id}
+    if parties & set(agencies):
+        agency = agencies[next(iter(parties & set(agencies)))].agency
+        two = " (agency in two partnerships)" if agency.partnerships.count() > 1 else ""
+        side = "own agency" if esc.raising_agency_id in agencies else "other agency (party)"
+        return f"{side}{two}"
+    partnership_roles = {m.partnership_id for m in memberships if m.partnership_id}
+    if esc.partnership_id in partnership_roles:
+        brought_in = esc.episodes.filter(stage__brings_in_partnership=True).exists()
+        shared = esc.events.filter(kind=EventKind.SHARED).exists()
+        if brought_in or shared:
+            return "partnership, after its stage (or shared)"
+        return "partnership, before its stage"
+    partnerships = set(partnership_roles)
+    for m in memberships:
+        if m.agency_id:
+            partnerships |= set(m.agency.partnerships.values_list("pk", flat=True))
+    if esc.partnership_id in partnerships:
+        return "other agency, same partnership"
+    return "other partnership"

@@ -116,9 +116,10 @@ def test_percentile_matches_postgresqls_percentile_cont():
 
 def test_nobody_without_a_partnership_role_gets_figures(dataset):
     w = dataset.world
-    for person in (w.alice, w.carol, w.grace, w.pat, w.kim, w.mallory):
+    for person in (w.alice, w.carol, w.grace, w.pat, w.mallory):
         assert not Escalation.objects.for_partnership_figures(person.user, w.kirklees).exists()
-    assert Escalation.objects.for_partnership_figures(w.judy.user, w.kirklees).count() == 5
+    for person in (w.judy, w.kim):
+        assert Escalation.objects.for_partnership_figures(person.user, w.kirklees).count() == 5
     berkshire = Escalation.objects.for_partnership_figures(w.mallory.user, w.berkshire)
     assert list(berkshire) == [dataset.berkshire]
 
