@@ -143,15 +143,15 @@ class EscalationQuerySet(models.QuerySet):
     def at_partnership_stage(self) -> EscalationQuerySet:
         return self.filter(stage__brings_in_partnership=True)
 
-    def with_nature_codes(self) -> EscalationQuerySet:
-        """Annotates nature_codes, the escalation's natures comma-joined, in the same query."""
-        codes = (
+    def with_nature_list(self) -> EscalationQuerySet:
+        """Annotates nature_list, the escalation's natures as "a,b,c", in the same query."""
+        natures = (
             EscalationNature.objects.filter(escalation=OuterRef("pk"))
             .values("escalation")
-            .annotate(codes=Joined("nature"))
-            .values("codes")
+            .annotate(names=NatureList("nature"))
+            .values("names")
         )
-        return self.annotate(nature_codes=Subquery(codes, output_field=CharField()))
+        return self.annotate(nature_list=Subquery(natures, output_field=CharField()))
 
     def with_summary(self) -> EscalationQuerySet:
         return self.select_related(
@@ -165,8 +165,9 @@ class EscalationQuerySet(models.QuerySet):
         )
 
 
-class Joined(Aggregate):
-    """Values joined with commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+class NatureList(Aggregate):
+    """The natures of one escalation as "a,b,c": STRING_AGG on PostgreSQL, GROUP_CONCAT on
+    SQLite. Saves a prefetch query on every page that shows natures."""
 
     function = "STRING_AGG"
     template = "%(function)s(%(expressions)s, ',')"
@@ -275,9 +276,9 @@ class Escalation(models.Model):
         return self.reference or f"Draft {self.pk}"
 
     def nature_labels(self) -> list[str]:
-        """The natures in the form's order, from with_nature_codes() where the query had it."""
-        if hasattr(self, "nature_codes"):
-            chosen = set((self.nature_codes or "").split(","))
+        """The natures in the form's order, from with_nature_list() where the query had it."""
+        if hasattr(self, "nature_list"):
+            chosen = set((self.nature_list or "").split(","))
         else:
             chosen = {n.nature for n in self.natures.all()}
         return [label for value, label in Nature.choices if value in chosen]

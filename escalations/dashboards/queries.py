@@ -174,18 +174,6 @@ CHILD_FIELDS = {
 }
 
 
-class NatureList(Aggregate):
-    """The natures of one escalation as "a,b,c": STRING_AGG on PostgreSQL, GROUP_CONCAT on
-    SQLite. Saves a prefetch query per list page."""
-
-    function = "STRING_AGG"
-    template = "%(function)s(%(expressions)s, ',')"
-    output_field = CharField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
-
-
 class Count_(Func):
     """COUNT(*) that Django does not treat as an aggregate, so a subquery needs no GROUP BY."""
 
@@ -207,19 +195,14 @@ def list_rows(qs: QuerySet, user, *, start: int = 0, stop: int | None = None) ->
         # Choose the page's rows first and work out visibility for those alone: asked over a
         # whole partnership, PostgreSQL may hash the visible set from every escalation.
         qs = qs.filter(pk__in=qs.order_by(*ORDER).values("pk")[start:stop])
-    natures = (
-        EscalationNature.objects.filter(escalation=OuterRef("pk"))
-        .values("escalation")
-        .annotate(names=NatureList("nature"))
-        .values("names")
-    )
     rows = with_visibility(qs, user)
     child = {
         name: Case(When(shown_in_full=True, then=F(path)), default=Value(None), output_field=out)
         for name, (path, out) in CHILD_FIELDS.items()
     }
     return (
-        rows.annotate(**child, nature_list=Subquery(natures), total=Subquery(total))
+        rows.with_nature_list()
+        .annotate(**child, total=Subquery(total))
         .select_related("stage", "raising_agency", "receiving_agency")
         .order_by(*ORDER)
     )

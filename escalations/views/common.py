@@ -37,7 +37,7 @@ def visible_escalation(request: HttpRequest, reference: str) -> Escalation:
         .with_summary()
         .select_related("ladder", "receiving_person", "pending_stage", "approval_requested_by")
         .prefetch_related("ladder__stages")
-        .with_nature_codes()
+        .with_nature_list()
         # Whether the viewer was added to it, for allowed_actions, in the same query.
         .annotate(
             viewer_takes_part=Exists(
