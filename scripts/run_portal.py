@@ -33,16 +33,7 @@ COMMANDS = {
 def main() -> int:
     os.chdir(ROOT)
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), "PYTHONUNBUFFERED": "1"}
-    processes = {
-        name: subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
-        for name, command in COMMANDS.items()
-    }
-    print(
-        f"\nEscalation Portal: http://{HOST}:{PORT}/  (web, worker and beat running;"
-        " Ctrl-C stops all three)\n",
-        flush=True,
-    )
-    subprocess.run([sys.executable, "manage.py", "demo_logins"], env=env, check=False)
+    processes: dict[str, subprocess.Popen] = {}
 
     def stop(*_args: object) -> None:
         # The main processes only: Celery then stops its own pool children cleanly.
@@ -57,18 +48,24 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
         print("Stopped web, worker and beat.", flush=True)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    # Before anything starts, and SIGINT too: a shell starting this in the background passes
+    # SIGINT on as ignored, and Ctrl-C must stop all three however the command was started.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *a: (stop(), sys.exit(0)))
-    try:
-        while all(process.poll() is None for process in processes.values()):
-            time.sleep(0.5)
-        ended = [name for name, process in processes.items() if process.poll() is not None]
-        print(f"{', '.join(ended)} stopped unexpectedly; stopping the rest.", flush=True)
-        stop()
-        return 1
-    except KeyboardInterrupt:
-        stop()
-        return 0
+    for name, command in COMMANDS.items():
+        processes[name] = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
+    print(
+        f"\nEscalation Portal: http://{HOST}:{PORT}/  (web, worker and beat running;"
+        " Ctrl-C stops all three)\n",
+        flush=True,
+    )
+    subprocess.run([sys.executable, "manage.py", "demo_logins"], env=env, check=False)
+    while all(process.poll() is None for process in processes.values()):
+        time.sleep(0.5)
+    ended = [name for name, process in processes.items() if process.poll() is not None]
+    print(f"{', '.join(ended)} stopped unexpectedly; stopping the rest.", flush=True)
+    stop()
+    return 1
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -167,3 +170,61 @@ def test_smoke_home_page_opens_in_chromium(live_server, page, screenshot_dir):
     assert page.title() == "Sign in \N{EN DASH} Escalation Portal"
     assert page.locator("h1").inner_text() == "Sign in to the Escalation Portal"
     page.screenshot(path=str(screenshot_dir / "home.png"), full_page=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=2)
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer: the server is up
+    except OSError:
+        return False
+    return True
+
+
+def kill_processes_with(setting: str) -> None:
+    """After a failed run: the children the run command started, found by their environment."""
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if setting.encode() in environ.read_bytes().split(b"\0"):
+                os.kill(int(environ.parent.name), signal.SIGKILL)
+        except OSError:
+            continue
+
+
+def test_the_run_command_serves_and_ctrl_c_stops_web_worker_and_beat(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DEBUG": "true", "VAR_DIR": str(tmp_path), "PORTAL_PORT": str(port)}
+    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL"):
+        env.pop(name, None)  # its own SQLite file and broker folder under tmp_path
+    portal = subprocess.Popen(
+        [sys.executable, "scripts/run_portal.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # As a shell starts a background job: SIGINT ignored. Ctrl-C must still stop it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not answers(f"http://127.0.0.1:{port}/healthz") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert answers(f"http://127.0.0.1:{port}/healthz")
+        portal.send_signal(signal.SIGINT)
+        output, _ = portal.communicate(timeout=60)
+    finally:
+        if portal.poll() is None:
+            portal.kill()
+            kill_processes_with(f"VAR_DIR={tmp_path}")
+    assert f"http://127.0.0.1:{port}/" in output
+    assert "Stopped web, worker and beat." in output, output[-2000:]
+    assert portal.returncode == 0
+    assert not answers(f"http://127.0.0.1:{port}/healthz")
