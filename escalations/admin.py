@@ -88,8 +88,16 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
-    list_display = ["escalation", "kind", "recipient", "created_at", "emailed_at", "email_attempts"]
-    list_select_related = ["escalation", "recipient"]
+    list_display = [
+        "escalation",
+        "conference_report",
+        "kind",
+        "recipient",
+        "created_at",
+        "emailed_at",
+        "email_attempts",
+    ]
+    list_select_related = ["escalation", "conference_report", "recipient"]
 
     def has_add_permission(self, request):
         return False

@@ -20,8 +20,10 @@ class ConferenceReason(models.TextChoices):
 class ConferenceReportQuerySet(models.QuerySet):
     def visible_to(self, user) -> ConferenceReportQuerySet:
         """The chair who recorded it, and the named agency's safeguarding lead and managers."""
-        person = getattr(user, "person", None) if user is not None else None
-        if person is None or not user.is_active:
+        from cases.people import person_for  # the person, memberships loaded once a request
+
+        person = person_for(user)
+        if person is None:
             return self.none()
         agencies = {
             m.agency_id

@@ -8,7 +8,8 @@ from django.utils.functional import SimpleLazyObject
 
 from cases.models import Sector
 from cases.people import person_for
-from escalations.models import Escalation, Notice
+from escalations.models import Notice
+from escalations.notifications import visible_notices
 from policies.models import AGENCY_OVERSIGHT_ROLES, Role
 
 # Path prefix -> section of the service navigation marked as current.
@@ -49,11 +50,12 @@ def unread_count(user) -> int:
     person = person_for(user)
     if person is None:
         return 0
-    return Notice.objects.filter(
-        recipient=person,
-        read_at__isnull=True,
-        escalation__in=Escalation.objects.visible_to(user),
-    ).count()
+    # One query: escalation and conference notices counted together.
+    return (
+        Notice.objects.filter(recipient=person, read_at__isnull=True)
+        .filter(visible_notices(user))
+        .count()
+    )
 
 
 def notices(request: HttpRequest) -> dict:

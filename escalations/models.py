@@ -612,15 +612,35 @@ class NoticeKind(models.TextChoices):
     OVERDUE_MANAGER = "overdue_manager", "Overdue (for the manager)"
     RECORD_READY = "record_ready", "Escalation record ready"
     DEADLINE_CHANGED = "deadline_changed", "Deadline changed"
+    # Kirklees Appendix 3: a conference chair's concern goes to the agency's safeguarding lead
+    # (or, where it has none, its managers), and the lead's response goes back to the chair.
+    CONFERENCE_CONCERN = "conference_concern", "Conference concern to respond to"
+    CONFERENCE_CONCERN_NO_LEAD = (
+        "conference_concern_no_lead",
+        "Conference concern to respond to (no safeguarding lead)",
+    )
+    CONFERENCE_RESPONSE = "conference_response", "Response to your conference concern"
 
 
 class Notice(models.Model):
     """Transactional outbox: written with the change that causes it, relayed once.
 
-    The key (escalation, episode, kind, recipient) is unique, so a sweep or relay that runs
-    twice cannot create a second notice."""
+    A notice is about an escalation or about a child protection conference concern (Kirklees
+    Appendix 3), never both. The key (escalation, episode, kind, recipient; or conference
+    concern, kind, recipient) is unique, so a sweep or relay that runs twice cannot create a
+    second notice."""
 
-    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="notices")
+    escalation = models.ForeignKey(
+        Escalation, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
+    conference_report = models.ForeignKey(
+        "escalations.ConferenceReport",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        db_index=False,  # notice_conference: a partial index, escalation notices are not in it
+    )
     episode = models.ForeignKey(
         StageEpisode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -649,10 +669,26 @@ class Notice(models.Model):
                 condition=Q(emailed_at__isnull=True, email_given_up=False),
             ),
             models.Index(fields=["recipient", "read_at"], name="notice_recipient_unread"),
+            models.Index(
+                fields=["conference_report"],
+                name="notice_conference",
+                condition=Q(conference_report__isnull=False),
+            ),
         ]
         # A constraint rather than unique=True: the same guarantee without the second,
         # pattern-matching index PostgreSQL gets for a unique CharField.
-        constraints = [models.UniqueConstraint(fields=["key"], name="notice_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="notice_key_unique"),
+            models.CheckConstraint(
+                condition=Q(escalation__isnull=False, conference_report__isnull=True)
+                | Q(escalation__isnull=True, conference_report__isnull=False),
+                name="notice_about_one_thing",
+            ),
+        ]
+
+    @property
+    def partnership_id(self) -> int:
+        return (self.escalation or self.conference_report).partnership_id
 
 
 # Models kept in their own modules, registered with this app.

@@ -8,7 +8,9 @@ One window no outbox can close remains: the mail server has accepted a message a
 process dies before its commit lands (milliseconds); that row is sent again, with the same
 Message-ID, so mail clients can recognise the repeat (the SMTP duplicate of RFC 1047).
 Emails carry the reference, the kind, the due moment and a link; never a child's name, date
-of birth or address (emails are not a secure channel).
+of birth or address (emails are not a secure channel). Notices about a child protection
+conference concern (Kirklees Appendix 3) carry only that there is one, and a link: never the
+family identifier or the details.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from django.utils import timezone
 
 from cases.models import Person
 from escalations.deadlines import moment_in_words
-from escalations.models import Notice, NoticeKind
+from escalations.models import ConferenceReport, Escalation, Notice, NoticeKind
 from policies.calendar import WorkingCalendar
 from policies.models import Partnership
 
@@ -57,6 +59,14 @@ GUIDANCE = {
     NoticeKind.RECORD_READY: "The escalation record is ready.",
     NoticeKind.DEADLINE_CHANGED: "The partnership changed its working days, so the time limit "
     "of the stage you hold has moved.",
+    NoticeKind.CONFERENCE_CONCERN: "A child protection conference chair has escalated a concern "
+    "about your agency's part in a conference (attendance or a report). Read it and respond.",
+    NoticeKind.CONFERENCE_CONCERN_NO_LEAD: "A child protection conference chair has escalated a "
+    "concern about your agency's part in a conference (attendance or a report). It comes to you "
+    "because your agency has no active safeguarding lead in the portal. Read it and respond, "
+    "and ask for a safeguarding lead to be named.",
+    NoticeKind.CONFERENCE_RESPONSE: "The agency has responded to the conference concern you "
+    "recorded.",
 }
 
 
@@ -90,6 +100,18 @@ def open_partnerships(now: datetime) -> list[int]:
     ]
 
 
+# --- who may see a notice ----------------------------------------------------------------
+
+
+def visible_notices(user) -> Q:
+    """Notices about what the user may still see: an escalation (`Escalation.objects
+    .visible_to`) or a conference concern (`ConferenceReport.objects.visible_to`). One
+    condition, so a count of them stays one query."""
+    return Q(escalation__in=Escalation.objects.visible_to(user)) | Q(
+        conference_report__in=ConferenceReport.objects.visible_to(user)
+    )
+
+
 # --- the emails ---------------------------------------------------------------------------
 
 
@@ -106,19 +128,38 @@ def _message_id(name: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def conference_url(pk: int) -> str:
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}/conference/{pk}/"
+
+
 def notice_summary(notice: Notice) -> dict:
     """What an email or the notifications page shows of a notice: nothing about the child."""
-    esc = notice.escalation
-    return {
-        "reference": esc.reference or "Draft",
+    common = {
         "kind": notice.get_kind_display(),
         "guidance": GUIDANCE.get(notice.kind, ""),
         "urgent": notice.urgent,
+        "created": moment_in_words(notice.created_at),
+    }
+    if notice.conference_report_id is not None:
+        # Only the concern's number: its family identifier and details stay in the portal.
+        return {
+            **common,
+            "about": "concern",
+            "reference": f"Conference concern {notice.conference_report_id}",
+            "stage": "",
+            "due": "",
+            "overdue": False,
+            "url": conference_url(notice.conference_report_id),
+        }
+    esc = notice.escalation
+    return {
+        **common,
+        "about": "escalation",
+        "reference": esc.reference or "Draft",
         "stage": f"Stage {esc.stage.number}: {esc.stage.name}",
         "due": moment_in_words(esc.due_at) if esc.due_at else "",
         "overdue": esc.overdue,
         "url": escalation_url(esc.reference),
-        "created": moment_in_words(notice.created_at),
     }
 
 
@@ -192,8 +233,10 @@ def relay(
     )
     due = Q(urgent=True)
     if not urgent_only:
-        due |= Q(
-            recipient__daily_digest=False, escalation__partnership_id__in=open_partnerships(now)
+        open_now = open_partnerships(now)
+        due |= Q(recipient__daily_digest=False) & (
+            Q(escalation__partnership_id__in=open_now)
+            | Q(conference_report__partnership_id__in=open_now)
         )
     candidates = list(
         _unsent(now)

@@ -9,20 +9,39 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.people import person_for
 from escalations.deadlines import moment_in_words
-from escalations.models import Escalation, Notice
-from escalations.notifications import GUIDANCE
+from escalations.models import Notice
+from escalations.notifications import GUIDANCE, visible_notices
 
 PER_PAGE = 25
 
 
 def _notices(request: HttpRequest):
-    """The person's notices about escalations they may still see (SPEC section 3)."""
+    """The person's notices about escalations and conference concerns they may still see
+    (SPEC section 3)."""
     person = person_for(request.user)
     if person is None:
         raise Http404
-    return person, Notice.objects.filter(
-        recipient=person, escalation__in=Escalation.objects.visible_to(request.user)
-    )
+    return person, Notice.objects.filter(recipient=person).filter(visible_notices(request.user))
+
+
+def _row(n: Notice) -> dict:
+    row = {
+        "pk": n.pk,
+        "kind": n.get_kind_display(),
+        "guidance": GUIDANCE.get(n.kind, ""),
+        "when": moment_in_words(n.created_at),
+        "unread": n.read_at is None,
+        "urgent": n.urgent,
+    }
+    if n.conference_report_id is not None:
+        pk = n.conference_report_id
+        return {**row, "reference": f"Conference concern {pk}", "url": f"/conference/{pk}/"}
+    return {
+        **row,
+        "reference": n.escalation.reference or "Draft",
+        "url": f"/escalations/{n.escalation.reference}/" if n.escalation.reference else "",
+        "stage": f"Stage {n.escalation.stage.number}: {n.escalation.stage.name}",
+    }
 
 
 @login_required
@@ -32,20 +51,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         notices.select_related("escalation__stage").order_by("-created_at", "-pk"), PER_PAGE
     ).get_page(request.GET.get("page"))
-    rows = [
-        {
-            "pk": n.pk,
-            "kind": n.get_kind_display(),
-            "guidance": GUIDANCE.get(n.kind, ""),
-            "reference": n.escalation.reference or "Draft",
-            "url": f"/escalations/{n.escalation.reference}/" if n.escalation.reference else "",
-            "stage": f"Stage {n.escalation.stage.number}: {n.escalation.stage.name}",
-            "when": moment_in_words(n.created_at),
-            "unread": n.read_at is None,
-            "urgent": n.urgent,
-        }
-        for n in page.object_list
-    ]
+    rows = [_row(n) for n in page.object_list]
     return render(
         request,
         "notifications/list.html",

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -217,3 +218,20 @@ def _keep_closure_dates(sender, instance: ClosureDay, **kwargs) -> None:
     # instance.partnership is the caller's own object where it passed one, so that object
     # sees the change at once (deadlines.add_closure_day recalculates with it).
     instance.partnership.keep_closure_dates()
+
+
+def current_stages(partnerships) -> models.QuerySet[Stage]:
+    """The escalation stages (not the after-resolution ones) of each partnership's current
+    ladder, with the partnership, in one query; `partnerships` may be a queryset."""
+    latest = (
+        Ladder.objects.filter(partnership=OuterRef("ladder__partnership"))
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    return (
+        Stage.objects.filter(
+            ladder__partnership__in=partnerships, after_resolution=False, ladder=Subquery(latest)
+        )
+        .select_related("ladder__partnership")
+        .order_by("ladder__partnership__name", "number")
+    )

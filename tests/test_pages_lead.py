@@ -1,5 +1,7 @@
 """The safeguarding lead's approval queue and the agency's escalations with filters."""
 
+from datetime import date
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -85,3 +87,54 @@ def test_lead_pages_query_counts_do_not_grow_with_the_number_of_escalations(
     assert len(many) == len(few)
     with django_assert_max_num_queries(20):
         client.get(url)
+
+
+def test_the_stage_filter_offers_the_ladders_of_the_agencys_partnerships(
+    client, world, django_assert_max_num_queries
+):
+    sign_in(client, world.carol)  # Meadow School: Kirklees only
+    client.get("/agency/escalations/")
+    # The ladders' stages cost no more queries than the fixed list of six did: 8, as before.
+    with django_assert_max_num_queries(8):
+        content = client.get("/agency/escalations/").content.decode()
+    assert '<option value="5">Stage 5: Escalation to Head of Service' in content
+    assert '<option value="6">Stage 6: Escalation to KSCP Business Unit Manager' in content
+    assert "Restorative debrief" not in content  # after resolution: no escalation is at it
+    assert "<optgroup" not in content and "Dispute Procedure" not in content  # Berkshire's
+
+
+def test_an_agency_in_two_partnerships_filters_by_each_ladder_labelled(client, world):
+    from policies.models import Role
+    from tests.personas import make_person
+
+    constable = make_person("pc", "Pip Constable", (world.constabulary, Role.PRACTITIONER))
+    in_kirklees = world.raise_kirklees(by=constable)
+    in_berkshire = world.raise_kirklees(
+        by=constable,
+        child=services.ChildDetails(
+            home_partnership=world.berkshire,
+            given_names="Rowan",
+            family_name="Testwell",
+            date_of_birth=date(2018, 1, 5),
+            address="2 Invented Row, Nowhere",
+        ),
+        receiving_agency=world.berkshire_school,
+        receiving_person=world.oscar,
+    )
+    assert in_berkshire.partnership == world.berkshire
+    sign_in(client, world.pat)  # the Shared Constabulary's lead: Kirklees and Berkshire
+    content = client.get("/agency/escalations/").content.decode()
+    berkshire = content.index(f'<optgroup label="{world.berkshire.name}">')
+    kirklees = content.index(f'<optgroup label="{world.kirklees.name}">')
+    assert '<option value="berkshire-2">Stage 2: Dispute Procedure</option>' in content
+    assert '<option value="kirklees-2">Stage 2: Written confirmation</option>' in content
+    assert "berkshire-6" not in content and "kirklees-6" in content  # Berkshire has five
+    assert berkshire < content.index("berkshire-1") < kirklees < content.index("kirklees-1")
+
+    content = client.get("/agency/escalations/?stage=berkshire-1").content.decode()
+    assert in_berkshire.reference in content and in_kirklees.reference not in content
+    assert '<option value="berkshire-1" selected>' in content
+    content = client.get("/agency/escalations/?stage=kirklees-1").content.decode()
+    assert in_kirklees.reference in content and in_berkshire.reference not in content
+    content = client.get("/agency/escalations/?stage=1").content.decode()
+    assert 'href="#id_stage">Select a stage from the list' in content

@@ -47,6 +47,13 @@ def _choices(bound: forms.BoundField, kind: str):
     for i, (choice_value, label) in enumerate(bound.field.choices):
         if kind in ("radios", "checkboxes") and choice_value == "":
             continue
+        if kind == "select" and isinstance(label, list | tuple):
+            # A group of options (<optgroup>): choice_value is the group's label.
+            options = [
+                {"value": v, "label": text, "checked": str(v) in selected} for v, text in label
+            ]
+            rows.append({"group": choice_value, "options": options})
+            continue
         rows.append(
             {
                 "value": choice_value,

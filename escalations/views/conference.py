@@ -21,8 +21,9 @@ from cases.models import Agency
 from escalations import services
 from escalations.conference import ConferenceReport
 from escalations.forms.conference import ConferenceConcernForm, ConferenceResponseForm
+from escalations.models import NoticeKind
 from escalations.views.common import current_person, paginate
-from policies.models import Partnership, Role
+from policies.models import Partnership
 
 PARTNERSHIP = "kirklees"
 
@@ -90,7 +91,7 @@ def new(request: HttpRequest) -> HttpResponse:
                     partnership_id=partnership.pk,
                     agency_ids=[report.agency_id],
                 )
-                messages.success(request, f"Sent to the safeguarding lead of {report.agency}")
+                messages.success(request, _sent_to(report))
                 return redirect("conference-report", pk=report.pk)
     else:
         form = ConferenceConcernForm(
@@ -98,6 +99,15 @@ def new(request: HttpRequest) -> HttpResponse:
             initial={"chair_name": person.full_name, "meeting_on": timezone.localdate()},
         )
     return render(request, "escalations/conference/new.html", {"form": form})
+
+
+def _sent_to(report: ConferenceReport) -> str:
+    """Who the concern went to, as the chair is told it."""
+    notices = list(report.notices.values_list("kind", "recipient__full_name"))
+    names = ", ".join(sorted(name for _, name in notices))
+    if any(kind == NoticeKind.CONFERENCE_CONCERN for kind, _ in notices):
+        return f"Sent to the safeguarding lead of {report.agency}: {names}"
+    return f"{report.agency} has no safeguarding lead in the portal: sent to its managers, {names}"
 
 
 def _visible_report(request: HttpRequest, pk: int) -> ConferenceReport:
@@ -128,9 +138,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         agency_ids=[report.agency_id],
     )
     has_response = hasattr(report, "response")
-    may_respond = not has_response and person.has_role(
-        Role.SAFEGUARDING_LEAD, agency_id=report.agency_id
-    )
+    may_respond = not has_response and services.may_respond_to_conference_concern(person, report)
     form = ConferenceResponseForm()
     if request.method == "POST":
         if not may_respond and not has_response:

@@ -16,7 +16,7 @@ from escalations import presenters
 from escalations.forms.lead import AgencyFilterForm
 from escalations.models import State
 from escalations.views.common import current_person, paginate, visible_escalations
-from policies.models import AGENCY_OVERSIGHT_ROLES, Role
+from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership, Role, current_stages
 
 
 @login_required
@@ -62,7 +62,8 @@ def agency_escalations(request: HttpRequest) -> HttpResponse:
         .exclude(state=State.DRAFT)
         .filter(Q(raising_agency__in=agency_ids) | Q(receiving_agency__in=agency_ids))
     )
-    form = AgencyFilterForm(request.GET or None, agencies=others)
+    stages = list(current_stages(Partnership.objects.filter(agencies__in=agency_ids)))
+    form = AgencyFilterForm(request.GET or None, agencies=others, stages=stages)
     if form.is_bound and form.is_valid():
         queryset = form.apply(queryset)
     elif form.is_bound:
@@ -80,6 +81,10 @@ def agency_escalations(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": presenters.rows(page),
             "query": urlencode(filters) + "&" if filters else "",
-            "agencies": Agency.objects.filter(pk__in=agency_ids).order_by("name"),
+            # From the memberships already loaded with the person: no query.
+            "agencies": sorted(
+                {m.agency for m in person.memberships.all() if m.agency_id in agency_ids},
+                key=lambda agency: agency.name,
+            ),
         },
     )
