@@ -239,6 +239,11 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # Failures and lockouts are warnings; its info lines repeat every successful sign-in.
         "axes": {"level": "WARNING"},
+        # Never at DEBUG, whatever LOG_LEVEL says: their debug records carry personal data.
+        # django.template logs each missing variable with the whole template context (a
+        # child's name among it); django.db.backends logs every SQL statement with its values.
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
     },
 }
 
@@ -259,6 +264,8 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_FAILURE_VIEW = "escalations.views.errors.csrf_failure"
+# Error reports (emails to ADMINS, if ever set) carry no posted values and no local variables.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "escalation_portal.errors.NoPersonalDataReporterFilter"
 
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 8 * 60 * 60)
 

@@ -48,7 +48,7 @@ class DateField(forms.Field):
             raise ValidationError(f"{capital} must include a {' and '.join(missing)}")
         try:
             result = date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):  # a 40-digit year overflows rather than misfits
             raise ValidationError(f"{capital} must be a real date") from None
         if len(year) != 4:
             raise ValidationError("Year must include 4 numbers")

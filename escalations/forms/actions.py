@@ -212,7 +212,12 @@ class ResolveForm(RevisionForm):
                 label="What is to be done", required=False, widget=forms.Textarea
             )
             self.fields[f"action_{i}_owner"] = forms.CharField(
-                label="By whom (name and agency)", required=False
+                label="By whom (name and agency)",
+                required=False,
+                max_length=200,  # Action.owner_name
+                error_messages={
+                    "max_length": f"Who will do action {i} must be 200 characters or fewer"
+                },
             )
             self.fields[f"action_{i}_due"] = DateField(
                 label="By when", what=f"the date action {i} is due", required=False, not_past=True
@@ -245,11 +250,12 @@ class ResolveForm(RevisionForm):
             owner = (data.get(f"action_{i}_owner") or "").strip()
             due = data.get(f"action_{i}_due")
             due_errors = f"action_{i}_due" in self.errors
-            if not (what or owner or due or due_errors):
+            owner_errors = f"action_{i}_owner" in self.errors  # too long: already said
+            if not (what or owner or due or due_errors or owner_errors):
                 continue
             if not what:
                 self.add_error(f"action_{i}_what", f"Enter what action {i} is")
-            if not owner:
+            if not owner and not owner_errors:
                 self.add_error(f"action_{i}_owner", f"Enter who will do action {i}")
             if not due and not due_errors:
                 self.add_error(f"action_{i}_due", f"Enter when action {i} is to be done by")
