@@ -294,6 +294,9 @@ AXES_LOCKOUT_CALLABLE = "security.lockout.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False
+# One row per failed sign-in (who, from where, when, whether it locked): an audit trail of
+# authentication failures beside the counters above (ASVS 5.0 V16, security logging).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Content-Security-Policy (django-csp 4): no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {
