@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 
 from cases.models import Membership
@@ -30,9 +30,10 @@ from escalations.models import (
     Notice,
     NoticeKind,
     StageEpisode,
+    State,
 )
 from policies.calendar import end_of_day, start_of_day
-from policies.models import ClosureDay, Partnership, Role, Stage
+from policies.models import APPROVAL_FALLBACK_ROLES, ClosureDay, Partnership, Role, Stage
 
 BATCH = 5000
 
@@ -76,6 +77,9 @@ def sweep(now: datetime | None = None, *, batch_size: int = BATCH) -> SweepResul
     }
     _in_batches(_claim_overdue, _mark_overdue, now, batch_size, stages, result)
     _in_batches(_claim_reminders, _remind, now, batch_size, stages, result)
+    _in_batches(
+        _claim_approvals_without_a_lead, _tell_stand_in_approvers, now, batch_size, stages, result
+    )
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
@@ -89,6 +93,7 @@ CLAIMED = (
     "raising_agency_id",
     "partnership_id",
     "due_at",
+    "approval_requested_by_id",
 )
 
 
@@ -114,6 +119,16 @@ def _claim_reminders(now: datetime, after: int, batch_size: int) -> list[dict]:
         state__in=LIVE_STATES, reminded=False, reminder_at__lte=now, due_at__gt=now
     )
     return _claim(pending, after, batch_size)
+
+
+def _claim_approvals_without_a_lead(now: datetime, after: int, batch_size: int) -> list[dict]:
+    leads = Membership.objects.filter(
+        agency=OuterRef("raising_agency"),
+        role=Role.SAFEGUARDING_LEAD,
+        person__user__is_active=True,
+    )
+    waiting = Escalation.objects.filter(state=State.AWAITING_APPROVAL).filter(~Exists(leads))
+    return _claim(waiting, after, batch_size)
 
 
 def _in_batches(claim, act, now, batch_size, stages, result) -> None:
@@ -295,6 +310,54 @@ def _remind(rows: list[dict], now: datetime, stages: dict, result: SweepResult) 
     _insert(Notice, notices, ignore_conflicts=True)
     result.reminded += len(notices)
     result.notices += len(notices)
+
+
+def _tell_stand_in_approvers(
+    rows: list[dict], now: datetime, stages: dict, result: SweepResult
+) -> None:
+    """Escalations awaiting approval whose raising agency has no active safeguarding lead any
+    more (the last one was deactivated, or lost the role, after the request): its stand-in
+    approvers (services.approvers: senior managers, else line managers, never whoever asked)
+    may already decide (permissions.approves_in_leads_absence); this tells them. The notices
+    carry escalate()'s keys (the request's event sequence as the occasion), so a request that
+    was put to them from the start, or a second sweep, adds nothing. Not counted in the
+    result: most passes only find them already told."""
+    ids = [row["pk"] for row in rows]
+    episodes = _current_episodes(ids)
+    requests = dict(
+        Event.objects.filter(escalation_id__in=ids, kind=EventKind.APPROVAL_REQUESTED)
+        .values("escalation_id")
+        .annotate(last=Max("sequence"))
+        .values_list("escalation_id", "last")
+    )
+    people: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for agency_id, role, person_id in (
+        Membership.objects.filter(
+            agency_id__in={row["raising_agency_id"] for row in rows},
+            role__in=APPROVAL_FALLBACK_ROLES,
+            person__user__is_active=True,
+        )
+        .order_by("id")
+        .values_list("agency_id", "role", "person_id")
+    ):
+        if person_id not in people[(agency_id, role)]:
+            people[(agency_id, role)].append(person_id)
+    notices = []
+    kind = NoticeKind.APPROVAL_NEEDED_NO_LEAD
+    for row in rows:
+        esc_id, asked_by = row["pk"], row["approval_requested_by_id"]
+        for role in APPROVAL_FALLBACK_ROLES:
+            told = [p for p in people[(row["raising_agency_id"], role)] if p != asked_by]
+            if told:
+                break
+        episode = episodes.get(esc_id)
+        occasion = requests.get(esc_id, 0)
+        notices += [
+            _notice(esc_id, episode, kind, person_id, None, now)
+            | {"key": f"{esc_id}:{episode or 0}:{kind}:{person_id}:{occasion}"}
+            for person_id in told
+        ]
+    _insert(Notice, notices, ignore_conflicts=True)
 
 
 # --- closure days ----------------------------------------------------------------------------

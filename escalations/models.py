@@ -7,12 +7,13 @@ from django.db.models import Aggregate, CharField, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-from cases.models import Agency, Child, Person
+from cases.models import Agency, Child, Membership, Person
 from policies.models import (
     AGENCY_OVERSIGHT_ROLES,
     PARTNERSHIP_ROLES,
     Ladder,
     Partnership,
+    Role,
     Stage,
 )
 
@@ -73,6 +74,38 @@ class OutcomeCategory(models.TextChoices):
 # all of them, the administrator included (who already sees the full record once the partnership
 # is brought in, through visible_to).
 PARTNERSHIP_FIGURES_ROLES = PARTNERSHIP_ROLES
+
+
+def awaiting_approval_of(person: Person) -> Q:
+    """Waiting for this person's approval: they are a safeguarding lead of the raising agency,
+    or, while it has no active lead, one of its senior managers, or one of its line managers
+    where it has no active senior manager besides whoever asked; never whoever asked
+    (policies.models.APPROVAL_FALLBACK_ROLES). The rule of
+    permissions.approves_in_leads_absence as a condition, for a filter or a filtered count."""
+    leads, seniors, line_managers = set(), set(), set()
+    for m in person.memberships.all():
+        if m.agency_id and m.role == Role.SAFEGUARDING_LEAD:
+            leads.add(m.agency_id)
+        elif m.agency_id and m.role == Role.SENIOR_MANAGER:
+            seniors.add(m.agency_id)
+        elif m.agency_id and m.role == Role.LINE_MANAGER:
+            line_managers.add(m.agency_id)
+    seniors -= leads
+    line_managers -= leads | seniors
+    mine = Q(raising_agency__in=leads)
+    if seniors or line_managers:
+        active = Membership.objects.filter(
+            agency=OuterRef("raising_agency"), person__user__is_active=True
+        )
+        stand_in = ~Exists(active.filter(role=Role.SAFEGUARDING_LEAD)) & ~Q(
+            approval_requested_by=person
+        )
+        mine |= Q(raising_agency__in=seniors) & stand_in
+        other_seniors = active.filter(role=Role.SENIOR_MANAGER).exclude(
+            person=OuterRef("approval_requested_by")
+        )
+        mine |= Q(raising_agency__in=line_managers) & stand_in & ~Exists(other_seniors)
+    return Q(state=State.AWAITING_APPROVAL) & mine
 
 
 class EscalationQuerySet(models.QuerySet):
@@ -139,6 +172,25 @@ class EscalationQuerySet(models.QuerySet):
 
     def held_by(self, person: Person) -> EscalationQuerySet:
         return self.filter(holder=person, state__in=LIVE_STATES)
+
+    def awaiting_approval_of(self, person: Person) -> EscalationQuerySet:
+        return self.filter(awaiting_approval_of(person))
+
+    def with_approvers_present(self) -> EscalationQuerySet:
+        """Annotates whether the raising agency has an active safeguarding lead, and an active
+        senior manager besides whoever asked for approval, in the same query: what
+        permissions.approves_in_leads_absence would otherwise read with a query of its own."""
+        active = Membership.objects.filter(
+            agency=OuterRef("raising_agency"), person__user__is_active=True
+        )
+        return self.annotate(
+            raising_lead_present=Exists(active.filter(role=Role.SAFEGUARDING_LEAD)),
+            raising_other_senior_present=Exists(
+                active.filter(role=Role.SENIOR_MANAGER).exclude(
+                    person=OuterRef("approval_requested_by")
+                )
+            ),
+        )
 
     def at_partnership_stage(self) -> EscalationQuerySet:
         return self.filter(stage__brings_in_partnership=True)
@@ -600,6 +652,10 @@ class NoticeKind(models.TextChoices):
     RAISED = "raised", "Challenge raised with you"
     ESCALATED = "escalated", "Escalated to you"
     APPROVAL_NEEDED = "approval_needed", "Approval needed"
+    APPROVAL_NEEDED_NO_LEAD = (
+        "approval_needed_no_lead",
+        "Approval needed (no safeguarding lead)",
+    )
     APPROVED = "approved", "Approved"
     RETURNED = "returned", "Returned with comments"
     RESOLVED = "resolved", "Resolved"

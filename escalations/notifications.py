@@ -42,6 +42,10 @@ GUIDANCE = {
     NoticeKind.RAISED: "A challenge has been raised that involves you. Read it and respond.",
     NoticeKind.ESCALATED: "An escalation has moved to a stage where you act.",
     NoticeKind.APPROVAL_NEEDED: "An escalation from your agency needs your approval to move on.",
+    NoticeKind.APPROVAL_NEEDED_NO_LEAD: "An escalation from your agency needs approval to move "
+    "on, and your agency has no active safeguarding lead in the portal: you are asked to "
+    "approve it, or return it with comments, in the absence of a safeguarding lead. If a "
+    "safeguarding lead is added, the decision passes to them.",
     NoticeKind.APPROVED: "Your request to escalate was approved.",
     NoticeKind.RETURNED: "Your request to escalate was returned with comments.",
     NoticeKind.RESOLVED: "An escalation you are part of has been resolved.",

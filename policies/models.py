@@ -43,6 +43,18 @@ AGENCY_ROLES = frozenset(
 PARTNERSHIP_ROLES = frozenset({Role.BUSINESS_MANAGER, Role.CHAIR, Role.PARTNERSHIP_ADMIN})
 # Agency roles that see every escalation their agency is a party to (SPEC section 3).
 AGENCY_OVERSIGHT_ROLES = frozenset({Role.LINE_MANAGER, Role.SAFEGUARDING_LEAD, Role.SENIOR_MANAGER})
+# Who approves entry to a stage that needs a safeguarding lead's approval when the raising
+# agency has no active safeguarding lead in the portal (a small group, a lead who left), in
+# order: its senior managers, else its line managers; never whoever asked. The policies name
+# the line manager as the lead's alternative (Kirklees: "the challenging agency's Safeguarding
+# Lead and/ or the relevant Line Manager"; Berkshire: "line manager (where there is no
+# safeguarding lead ...)"; Pan-Cheshire step 2 "Safeguarding Lead/Line Manager"), but the line
+# manager is usually the one asking or acting at the gated stage (Berkshire 2, Pan-Cheshire 2,
+# playgroup 3 to 4), so a senior manager (Berkshire: "a senior manager with responsibility for
+# safeguarding"; SPEC section 2: a VCF management committee member acts as one) gives the
+# independent check the lead would have given, and a line manager approves only where the
+# agency has no other senior manager. docs/adr/0005-approval-without-a-safeguarding-lead.md.
+APPROVAL_FALLBACK_ROLES = (Role.SENIOR_MANAGER, Role.LINE_MANAGER)
 
 
 class Partnership(models.Model):

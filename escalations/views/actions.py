@@ -18,23 +18,28 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cases.models import Person
 from escalations import services
 from escalations.forms import actions as forms
 from escalations.models import Escalation
 from escalations.permissions import Act, allowed_actions
 from escalations.services import ActionRefused, StaleEscalation
 from escalations.views.common import current_person, visible_escalation
-from policies.models import Role
 
 
-def escalate_context(escalation: Escalation) -> dict:
-    """Says where the escalation goes next, and whether a safeguarding lead approves first."""
+def escalate_context(escalation: Escalation, person: Person | None = None) -> dict:
+    """Says where the escalation goes next, and who approves first where the stage needs it
+    (a safeguarding lead, or a manager in the absence of one), or that nobody can."""
     target = services.next_stage(escalation)
     if target is None:
         return {}
     context = {"target": target, "target_limit": target.time_limit_in_words(escalation.partnership)}
     if target.approval_required:
-        context["approvers"] = services.members(escalation.raising_agency, [Role.SAFEGUARDING_LEAD])
+        asked = services.approvers(escalation, person)
+        context["approvers"] = asked.people
+        context["approvers_stand_in"] = asked.in_words() if asked.stand_in and asked.people else ""
+        if not asked.people:
+            context["nobody_to_approve"] = services.nobody_to_approve(escalation, target, person)
     else:
         context["next_person"] = services.acting_person(escalation, target)
     return context
@@ -49,7 +54,7 @@ class ActionPage:
     form: Callable[..., forms.RevisionForm]
     service: Callable[..., object]
     template: str = "escalations/actions/generic.html"
-    context: Callable[[Escalation], dict] = field(default=lambda escalation: {})
+    context: Callable[[Escalation, Person], dict] = field(default=lambda escalation, person: {})
     initial: Callable[[], dict] = field(default=dict)
     warning: bool = False
 
@@ -255,7 +260,12 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         ):
             raise PermissionDenied
         form = page.form(initial={"revision": escalation.revision, **page.initial()})
-    context = {"escalation": escalation, "page": page, "form": form, **page.context(escalation)}
+    context = {
+        "escalation": escalation,
+        "page": page,
+        "form": form,
+        **page.context(escalation, person),
+    }
     return render(request, page.template, context)
 
 

@@ -38,7 +38,9 @@ def visible_escalation(request: HttpRequest, reference: str) -> Escalation:
         .select_related("ladder", "receiving_person", "pending_stage", "approval_requested_by")
         .prefetch_related("ladder__stages")
         .with_nature_list()
-        # Whether the viewer was added to it, for allowed_actions, in the same query.
+        # Who may approve in a lead's absence, and whether the viewer was added to it, for
+        # allowed_actions, in the same query.
+        .with_approvers_present()
         .annotate(
             viewer_takes_part=Exists(
                 Participant.objects.filter(escalation=OuterRef("pk"), person=person)
@@ -52,6 +54,16 @@ def visible_escalation(request: HttpRequest, reference: str) -> Escalation:
     return escalation
 
 
-def paginate(request: HttpRequest, queryset, *, param: str = "page", size: int = PAGE_SIZE) -> Page:
+def paginate(
+    request: HttpRequest,
+    queryset,
+    *,
+    param: str = "page",
+    size: int = PAGE_SIZE,
+    count: int | None = None,
+) -> Page:
+    """A page of the queryset; count, where the caller already counted it, saves the query."""
     paginator = Paginator(queryset, size)
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is not computed
     return paginator.get_page(request.GET.get(param))

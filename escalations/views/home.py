@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from escalations import presenters
 from escalations.conference import ConferenceReport
 from escalations.drafts import DraftChallenge
-from escalations.models import ACTIVE_STATES, State
+from escalations.models import ACTIVE_STATES, State, awaiting_approval_of
 from escalations.views.common import current_person, paginate, visible_escalations
 from policies.models import AGENCY_OVERSIGHT_ROLES, Role
 
@@ -31,13 +31,20 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     oversight = person.agency_ids(AGENCY_OVERSIGHT_ROLES)
     agency = None
+    awaiting_approval = 0
     if oversight:
+        theirs = visible.filter(state__in=ACTIVE_STATES).filter(
+            Q(raising_agency__in=oversight) | Q(receiving_agency__in=oversight)
+        )
+        # Everything waiting for their approval is among their agency's active escalations
+        # (leads and the managers who stand in for one oversee the raising agency): one query
+        # counts both, in place of the page's own count.
+        counts = theirs.aggregate(
+            total=Count("pk"), awaiting=Count("pk", filter=awaiting_approval_of(person))
+        )
+        awaiting_approval = counts["awaiting"]
         agency = paginate(
-            request,
-            visible.filter(state__in=ACTIVE_STATES)
-            .filter(Q(raising_agency__in=oversight) | Q(receiving_agency__in=oversight))
-            .order_by(*MOST_URGENT_FIRST),
-            param="agency",
+            request, theirs.order_by(*MOST_URGENT_FIRST), param="agency", count=counts["total"]
         )
     lead_agencies = person.agency_ids({Role.SAFEGUARDING_LEAD})
     context = {
@@ -48,11 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "agency": agency,
         "agency_rows": presenters.rows(agency) if agency is not None else [],
         "drafts": list(DraftChallenge.objects.owned_by(person).unfinished()[:20]),
-        "awaiting_approval": visible.filter(
-            state=State.AWAITING_APPROVAL, raising_agency__in=lead_agencies
-        ).count()
-        if lead_agencies
-        else 0,
+        "awaiting_approval": awaiting_approval,
         "conference_waiting": ConferenceReport.objects.visible_to(request.user)
         .filter(agency__in=lead_agencies)
         .awaiting_response()

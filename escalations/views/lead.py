@@ -15,23 +15,24 @@ from cases.models import Agency
 from escalations import presenters
 from escalations.forms.lead import AgencyFilterForm
 from escalations.models import State
+from escalations.permissions import may_open_approvals
 from escalations.views.common import current_person, paginate, visible_escalations
-from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership, Role, current_stages
+from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership, current_stages
 
 
 @login_required
 @never_cache
 def approvals(request: HttpRequest) -> HttpResponse:
-    """Escalations waiting for a safeguarding lead of the raising agency, oldest ask first."""
+    """Escalations waiting for this person's approval, oldest ask first: as a safeguarding lead
+    of the raising agency, or as its senior or line manager while it has no active lead."""
     person = current_person(request)
-    agencies = person.agency_ids({Role.SAFEGUARDING_LEAD})
-    if not agencies:
+    if not may_open_approvals(person):
         raise PermissionDenied
     queryset = (
         visible_escalations(request)
         .with_summary()
         .select_related("pending_stage", "approval_requested_by")
-        .filter(state=State.AWAITING_APPROVAL, raising_agency__in=agencies)
+        .awaiting_approval_of(person)
         .order_by("updated_on")
     )
     page = paginate(request, queryset)

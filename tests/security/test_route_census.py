@@ -52,7 +52,7 @@ PROTECTED = {
     "escalations/<str:reference>/actions/<int:action_id>/done/": "matrix: 'mark action done' POST for every person; refused ones change nothing",
     "raise/": "signed-in people with an agency (test_pages_raise)",
     "raise/drafts/<int:draft_id>/*": "the owner's drafts only (test_pages_raise)",
-    "approvals/": "matrix: safeguarding leads only; lists exactly their agency's awaiting approval",
+    "approvals/": "matrix: safeguarding leads only (every matrix agency has one); lists exactly their agency's awaiting approval. Managers standing in for an absent lead: test_approval_without_a_lead",
     "agency/escalations/": "matrix: managers, leads, seniors only; lists exactly their agencies' escalations",
     "directory/": "people of the person's partnerships (test_pages_conference_directory)",
     "conference/*": "ConferenceReport.visible_to (test_pages_conference_directory)",
