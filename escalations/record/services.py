@@ -114,7 +114,10 @@ def _freeze(due: DueRecord) -> RecordCopy:
 
 def record_copies_for(escalation: Escalation) -> list[RecordCopy]:
     """Frozen copies of an escalation the caller may see, oldest first, for its page."""
-    return list(RecordCopy.objects.filter(escalation=escalation).order_by("version"))
+    copies = list(RecordCopy.objects.filter(escalation=escalation).order_by("version"))
+    for copy in copies:
+        copy.escalation = escalation  # each copy's link needs its reference: no query each
+    return copies
 
 
 def read_copy(copy: RecordCopy) -> bytes:
