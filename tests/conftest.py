@@ -49,6 +49,17 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _patient_browser_assertions():
+    """Browser assertions wait up to 15 s, not Playwright's 5: a page that renders the record
+    or runs axe on a loaded 2-core CI machine can take longer without anything being wrong."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover - playwright is in the dev extra
+        return
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
