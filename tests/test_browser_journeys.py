@@ -38,8 +38,10 @@ def append_only_rows_cleared_before_flush(transactional_db):
 
 
 def press(page: Page, name: str, title: str | re.Pattern) -> None:
-    """Press a button (or a link styled as one) and check the page it leads to."""
-    page.get_by_role("button", name=name, exact=True).first.click()
+    """Press a button (or a link styled as one) and check the page it leads to, once the
+    browser has left this one (an action page's title names the escalation too)."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=name, exact=True).first.click()
     arrived(page, title)
 
 
@@ -58,13 +60,15 @@ def answer(page: Page, title: str, **fields) -> None:
 
 
 def open_escalation(page: Page, escalation: Escalation) -> None:
-    page.get_by_role("link", name=escalation.reference, exact=True).first.click()
-    arrived(page, escalation.reference)
+    with page.expect_navigation():
+        page.get_by_role("link", name=escalation.reference, exact=True).first.click()
+    arrived(page, f"{escalation.reference}: ")
 
 
 def do_action(page: Page, button: str, submit: str, escalation, **fields) -> None:
     """From the escalation page: open an action, fill it in, submit, back on the page."""
-    press(page, button, escalation.reference)
+    # An action page's title: "<action>", an en dash, the reference.
+    press(page, button, f"\u2013 {escalation.reference}")
     for field_id, value in fields.items():
         locator = page.locator(f"#{field_id}")
         if locator.evaluate("el => el.type") in ("radio", "checkbox"):
@@ -122,8 +126,9 @@ def test_kirklees_challenge_is_raised_approved_climbs_to_stage_6_and_is_resolved
     expect(page.locator(".govuk-panel")).to_contain_text(escalation.reference)
 
     # And asks to move to the formal step, which needs her safeguarding lead
-    page.get_by_role("link", name="Go to the escalation").click()
-    arrived(page, escalation.reference)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Go to the escalation").click()
+    arrived(page, f"{escalation.reference}: ")
     press(page, "Escalate to the next stage", "Escalate to the next stage")
     expect(page.locator(".govuk-warning-text")).to_contain_text("Carol Cole")
     page.get_by_label("Why are you escalating?").fill("No reply after five working days.")
@@ -252,8 +257,9 @@ def test_playgroup_manager_raises_with_immediate_risk_and_starts_at_stage_3(
     assert Notice.objects.filter(
         escalation=escalation, kind=NoticeKind.IMMEDIATE_RISK, recipient=lead, urgent=True
     ).exists()
-    page.get_by_role("link", name="Go to the escalation").click()
-    arrived(page, escalation.reference)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Go to the escalation").click()
+    arrived(page, f"{escalation.reference}: ")
     stage_shown(page, 3)
     expect(page.locator(".portal-ladder")).to_contain_text("Skipped")
     screenshot(page, "09-immediate-risk-escalation")
@@ -359,16 +365,19 @@ def test_a_practitioner_withdraws_a_challenge_by_keyboard_alone(page: Page, live
     # When she signs in and withdraws it using only the keyboard
     sign_in_browser(page, live_server, world.alice, keyboard=True)
     tab_to(page, f"a[href='/escalations/{escalation.reference}/']")
-    page.keyboard.press("Enter")
-    arrived(page, escalation.reference)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    arrived(page, f"{escalation.reference}: ")
     tab_to(page, f"a[href='/escalations/{escalation.reference}/withdraw/']")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     arrived(page, "Withdraw the challenge")
     tab_to(page, "#id_reason")
     page.keyboard.type("The other agency has now agreed to reconsider.")
     tab_to(page, "button.govuk-button--warning")
-    page.keyboard.press("Space")
-    arrived(page, escalation.reference)
+    with page.expect_navigation():
+        page.keyboard.press("Space")
+    arrived(page, f"{escalation.reference}: ")
 
     # Then it is withdrawn, with the reason in its timeline
     expect(page.locator("main")).to_contain_text("Withdrawn")
