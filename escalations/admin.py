@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin import ReadOnlyAdmin
 from escalations.deadlines import add_closure_day, remove_closure_day
 from escalations.models import Escalation, Event, Notice, StageEpisode
 from policies.admin import ClosureDayAdmin as PolicyClosureDayAdmin
@@ -48,7 +49,7 @@ class EpisodeInline(ReadOnlyInline):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(ReadOnlyAdmin):
     """Changes go through the portal's services so they are recorded; here it is read only
     and nothing is ever deleted."""
 
@@ -61,33 +62,15 @@ class EscalationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("partnership", "stage", "holder")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ["escalation", "sequence", "kind", "actor", "occurred_at"]
     list_select_related = ["escalation", "actor"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(ReadOnlyAdmin):
     list_display = [
         "escalation",
         "conference_report",
@@ -98,15 +81,6 @@ class NoticeAdmin(admin.ModelAdmin):
         "email_attempts",
     ]
     list_select_related = ["escalation", "conference_report", "recipient"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Closure days move running deadlines (SPEC section 7), so the admin adds and removes them
