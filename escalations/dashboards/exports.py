@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from escalations.dashboards.tables import Table, child_name, nature_labels
+from escalations.dashboards.tables import Table, child_name
 from escalations.models import Pathway, State
 
 # OWASP CSV injection: a cell starting with one of these may run as a formula.
@@ -88,7 +88,7 @@ def list_csv(rows, filename: str) -> tuple[HttpResponse, int]:
             esc.raising_agency.name,
             esc.receiving_agency.name,
             pathways.get(esc.pathway, esc.pathway),
-            "; ".join(nature_labels(esc.nature_list)),
+            "; ".join(esc.nature_labels()),
             states.get(esc.state, esc.state),
             f"{esc.stage.number}: {esc.stage.name}",
             esc.highest_stage_number,

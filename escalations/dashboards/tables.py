@@ -428,12 +428,6 @@ def child_name(row) -> str:
     ).display_name
 
 
-def nature_labels(nature_list: str | None) -> list[str]:
-    """Labels for a row's natures ("a,b" from the database), in the record form's order."""
-    chosen = set((nature_list or "").split(","))
-    return [label for value, label in Nature.choices if value in chosen]
-
-
 # Figures at 100,000 escalations take a few hundred milliseconds to compute; a business
 # manager's dashboard may be a minute old. Lists and anything per person are never cached.
 FIGURES_SECONDS = 60

@@ -32,7 +32,6 @@ from escalations.dashboards.tables import (
     dashboard_tables,
     figures_key,
     learning_table,
-    nature_labels,
     partnership_stage,
     report_tables,
 )
@@ -359,7 +358,7 @@ def present_row(esc) -> dict:
         "raising_agency": esc.raising_agency.name,
         "receiving_agency": esc.receiving_agency.name,
         "pathway": Pathway(esc.pathway).label if esc.pathway in Pathway.values else esc.pathway,
-        "natures": nature_labels(esc.nature_list),
+        "natures": esc.nature_labels(),
         "state": esc.get_state_display(),
         "stage": f"{esc.stage.number}: {esc.stage.name}",
         "due_at": timezone.localtime(esc.due_at) if esc.due_at and esc.is_live else None,
