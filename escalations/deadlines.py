@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef
+from django.db.models import F, Max
 from django.utils import timezone
 
 from cases.models import Membership
-from escalations import services
+from escalations import approvals, services
 from escalations.models import (
     LIVE_STATES,
     Escalation,
@@ -33,7 +33,7 @@ from escalations.models import (
     State,
 )
 from policies.calendar import end_of_day, start_of_day
-from policies.models import APPROVAL_FALLBACK_ROLES, ClosureDay, Partnership, Role, Stage
+from policies.models import ClosureDay, Partnership, Role, Stage
 
 BATCH = 5000
 
@@ -122,12 +122,9 @@ def _claim_reminders(now: datetime, after: int, batch_size: int) -> list[dict]:
 
 
 def _claim_approvals_without_a_lead(now: datetime, after: int, batch_size: int) -> list[dict]:
-    leads = Membership.objects.filter(
-        agency=OuterRef("raising_agency"),
-        role=Role.SAFEGUARDING_LEAD,
-        person__user__is_active=True,
+    waiting = Escalation.objects.filter(state=State.AWAITING_APPROVAL).filter(
+        approvals.without_approvers()
     )
-    waiting = Escalation.objects.filter(state=State.AWAITING_APPROVAL).filter(~Exists(leads))
     return _claim(waiting, after, batch_size)
 
 
@@ -315,13 +312,14 @@ def _remind(rows: list[dict], now: datetime, stages: dict, result: SweepResult) 
 def _tell_stand_in_approvers(
     rows: list[dict], now: datetime, stages: dict, result: SweepResult
 ) -> None:
-    """Escalations awaiting approval whose raising agency has no active safeguarding lead any
-    more (the last one was deactivated, or lost the role, after the request): its stand-in
-    approvers (services.approvers: senior managers, else line managers, never whoever asked)
-    may already decide (permissions.approves_in_leads_absence); this tells them. The notices
-    carry escalate()'s keys (the request's event sequence as the occasion), so a request that
-    was put to them from the start, or a second sweep, adds nothing. Not counted in the
-    result: most passes only find them already told."""
+    """Escalations awaiting approval whose raising agency has no active approver any more (the
+    last safeguarding lead was deactivated, or lost the role, after the request): its
+    stand-ins (escalations.approvals.first_stand_ins: senior managers, else line managers,
+    never whoever asked) may already decide (approvals.may_decide); this tells them. The
+    notices carry escalate()'s keys (the request's event sequence as the occasion), so a
+    request that was put to them from the start, or a second sweep, adds nothing. Not counted
+    in the result: most passes only find them already told."""
+    gate = approvals.LEAD_GATE
     ids = [row["pk"] for row in rows]
     episodes = _current_episodes(ids)
     requests = dict(
@@ -330,26 +328,25 @@ def _tell_stand_in_approvers(
         .annotate(last=Max("sequence"))
         .values_list("escalation_id", "last")
     )
-    people: dict[tuple[int, str], list[int]] = defaultdict(list)
+    people: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for agency_id, role, person_id in (
         Membership.objects.filter(
             agency_id__in={row["raising_agency_id"] for row in rows},
-            role__in=APPROVAL_FALLBACK_ROLES,
+            role__in=gate.stand_in_roles,
             person__user__is_active=True,
         )
         .order_by("id")
         .values_list("agency_id", "role", "person_id")
     ):
-        if person_id not in people[(agency_id, role)]:
-            people[(agency_id, role)].append(person_id)
+        if person_id not in people[agency_id][role]:
+            people[agency_id][role].append(person_id)
     notices = []
     kind = NoticeKind.APPROVAL_NEEDED_NO_LEAD
     for row in rows:
-        esc_id, asked_by = row["pk"], row["approval_requested_by_id"]
-        for role in APPROVAL_FALLBACK_ROLES:
-            told = [p for p in people[(row["raising_agency_id"], role)] if p != asked_by]
-            if told:
-                break
+        esc_id = row["pk"]
+        _, told = approvals.first_stand_ins(
+            gate, people[row["raising_agency_id"]], row["approval_requested_by_id"]
+        )
         episode = episodes.get(esc_id)
         occasion = requests.get(esc_id, 0)
         notices += [

@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 
 from django.utils import timezone
 
+from escalations import approvals
 from escalations.models import FINAL_STATES, Escalation, State
 from policies.calendar import WorkingCalendar
 from policies.models import ClosureDay, Stage
@@ -128,6 +129,12 @@ def rows(escalations: Iterable[Escalation], *, now: datetime | None = None) -> l
     ]
 
 
+def approval_in_words(stage: Stage) -> str:
+    """'A safeguarding lead approves entry', from the stage's approval gate; '' where none."""
+    gate = approvals.gate_for(stage)
+    return f"{gate.approvers_in_words.capitalize()} approves entry" if gate else ""
+
+
 @dataclass(frozen=True)
 class LadderStep:
     number: int
@@ -136,6 +143,7 @@ class LadderStep:
     time_limit: str
     status: str  # done, current, to come, skipped
     approval_required: bool
+    approval: str  # who approves entry, in words ("" where nobody need)
     brings_in_partnership: bool
 
 
@@ -170,6 +178,7 @@ def ladder_steps(
                 time_limit=stage.time_limit_in_words(escalation.partnership),
                 status=status,
                 approval_required=stage.approval_required,
+                approval=approval_in_words(stage),
                 brings_in_partnership=stage.brings_in_partnership,
             )
         )

@@ -18,7 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from cases.models import Agency, Child, Membership, Person
+from cases.models import Agency, Child, Person
+from cases.people import members, partnership_members
+from escalations import approvals
 from escalations.models import (
     Action,
     Approval,
@@ -46,7 +48,6 @@ from escalations.record.due import request_record_copy
 from policies.calendar import WorkingCalendar, start_of_day
 from policies.models import (
     AGENCY_ROLES,
-    APPROVAL_FALLBACK_ROLES,
     PARTNERSHIP_ROLES,
     Partnership,
     Role,
@@ -145,30 +146,6 @@ def notify(
     ]
     Notice.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
-
-
-def members(agency: Agency | None, roles: Iterable[str]) -> list[Person]:
-    if agency is None:
-        return []
-    order = {role: i for i, role in enumerate(roles)}
-    memberships = (
-        Membership.objects.filter(agency=agency, role__in=list(order), person__user__is_active=True)
-        .select_related("person")
-        .order_by("id")
-    )
-    return [m.person for m in sorted(memberships, key=lambda m: order[m.role])]
-
-
-def partnership_members(partnership: Partnership, roles: Iterable[str]) -> list[Person]:
-    order = {role: i for i, role in enumerate(roles)}
-    memberships = (
-        Membership.objects.filter(
-            partnership=partnership, role__in=list(order), person__user__is_active=True
-        )
-        .select_related("person")
-        .order_by("id")
-    )
-    return [m.person for m in sorted(memberships, key=lambda m: order[m.role])]
 
 
 # Who stands in where an agency has nobody in the role a stage names (small VCF settings).
@@ -320,7 +297,13 @@ def acting_on(
         # rows: once the winner has moved the stage, the loser's query finds no row at all.
         Escalation.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).get()
         locked = Escalation.objects.select_related(
-            "partnership", "ladder", "stage", "raising_agency", "receiving_agency", "raised_by"
+            "partnership",
+            "ladder",
+            "stage",
+            "pending_stage",
+            "raising_agency",
+            "receiving_agency",
+            "raised_by",
         ).get(pk=pk)
         if expected_revision is not None and locked.revision != expected_revision:
             raise StaleEscalation(
@@ -512,79 +495,10 @@ def next_stage(escalation: Escalation) -> Stage | None:
     )
 
 
-# How an approval event says the decision was asked of, or taken by, a stand-in for the lead.
-IN_LEADS_ABSENCE = "in the absence of a safeguarding lead"
-
-
-@dataclass(frozen=True)
-class Approvers:
-    """Who is asked to approve entry to a stage, and in which role."""
-
-    people: list[Person]
-    role: str = Role.SAFEGUARDING_LEAD
-
-    @property
-    def stand_in(self) -> bool:
-        return self.role != Role.SAFEGUARDING_LEAD
-
-    def in_words(self) -> str:
-        """'its senior manager, Dan Dale' or 'its line managers, Bob Baker and Kay Kerr'."""
-        names = [p.full_name for p in self.people]
-        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-        label = {
-            Role.SAFEGUARDING_LEAD: "safeguarding lead",
-            Role.SENIOR_MANAGER: "senior manager",
-            Role.LINE_MANAGER: "line manager",
-        }.get(self.role, "manager")
-        return f"its {label}{'s' if len(names) > 1 else ''}, {listed}"
-
-
-def approvers(escalation: Escalation, asked_by: Person | None) -> Approvers:
-    """Who approves entry to a stage that needs it: the raising agency's active safeguarding
-    leads; where it has none, its senior managers, else its line managers
-    (policies.models.APPROVAL_FALLBACK_ROLES), never whoever asks. Nobody where it has none of
-    those either. One query; the same rule as permissions.approves_in_leads_absence."""
-    roles = [Role.SAFEGUARDING_LEAD, *APPROVAL_FALLBACK_ROLES]
-    by_role: dict[str, dict[int, Person]] = {role: {} for role in roles}
-    for m in (
-        Membership.objects.filter(
-            agency_id=escalation.raising_agency_id, role__in=roles, person__user__is_active=True
-        )
-        .select_related("person")
-        .order_by("id")
-    ):
-        by_role[m.role].setdefault(m.person_id, m.person)
-    if by_role[Role.SAFEGUARDING_LEAD]:
-        return Approvers(list(by_role[Role.SAFEGUARDING_LEAD].values()))
-    asked_id = asked_by.pk if asked_by else None
-    for role in APPROVAL_FALLBACK_ROLES:
-        people = [person for pk, person in by_role[role].items() if pk != asked_id]
-        if people:
-            return Approvers(people, role)
-    return Approvers([], "")
-
-
-def nobody_to_approve(escalation: Escalation, target: Stage, asked_by: Person | None) -> str:
-    """Why an escalation cannot go to a stage that needs approval, and whom to contact."""
-    agency = escalation.raising_agency
-    partnership = escalation.partnership
-    yours = asked_by is not None and bool(
-        asked_by.agency_ids(set(APPROVAL_FALLBACK_ROLES)) & {agency.pk}
-    )
-    managers = partnership_members(partnership, [Role.BUSINESS_MANAGER])
-    contact = (
-        f"{' or '.join(p.full_name for p in managers)}, the business manager of {partnership.name}"
-        if managers
-        else f"the business manager of {partnership.name}"
-    )
-    return (
-        f"Stage {target.number} ({target.name}) needs the approval of a safeguarding lead of "
-        f"{agency.name}, and {agency.name} has no active safeguarding lead, senior manager or "
-        f"line manager in the portal{' other than you' if yours else ''} who could approve it "
-        f"instead. Nothing was changed: the escalation stays at stage {escalation.stage.number}. "
-        f"Contact {contact}, to have a safeguarding lead or manager of {agency.name} added to "
-        "the portal, then escalate again."
-    )
+# How an approval event says the decision was asked of, or taken by, a stand-in.
+IN_LEADS_ABSENCE = approvals.LEAD_GATE.absence_in_words
+Approvers = approvals.Approvers
+nobody_to_approve = approvals.nobody_to_approve
 
 
 def escalate(
@@ -606,19 +520,16 @@ def escalate(
             )
         now = timezone.now()
         from_stage = esc.stage.number
-        if target.approval_required:
-            asked = approvers(esc, by)
+        if approvals.needs_approval(target):
+            asked = approvals.approvers(esc, target, by)
             if not asked.people:
                 # Raised before anything is changed; the transaction leaves nothing behind.
-                raise ActionRefused(nobody_to_approve(esc, target, by))
+                raise ActionRefused(approvals.nobody_to_approve(esc, target, by))
             esc.request_approval()
             esc.pending_stage = target
             esc.approval_requested_by = by
             if asked.stand_in:
-                reason = (
-                    f"{reason}\n\n{esc.raising_agency.name} has no active safeguarding lead: "
-                    f"approval asked {IN_LEADS_ABSENCE} of {asked.in_words()}."
-                )
+                reason = f"{reason}\n\n{approvals.request_note(esc, asked)}"
             record_event(
                 esc, EventKind.APPROVAL_REQUESTED, by, from_state=State.OPEN, reason=reason
             )
@@ -667,6 +578,7 @@ def approve(
 ) -> Escalation:
     with acting_on(escalation, by, Act.APPROVE, expected_revision=expected_revision) as esc:
         now = timezone.now()
+        reason = _with_stand_in(comments.strip(), esc, by, "Approved")
         target = esc.pending_stage
         from_stage = esc.stage.number
         Approval.objects.create(
@@ -686,7 +598,7 @@ def approve(
             by,
             from_state=State.AWAITING_APPROVAL,
             from_stage=from_stage,
-            reason=_with_stand_in(comments.strip(), esc, by, "Approved"),
+            reason=reason,
         )
         _announce_stage(esc, episode, NoticeKind.ESCALATED, occasion=str(esc.event_count))
         notify(
@@ -706,6 +618,7 @@ def return_with_comments(
     with acting_on(
         escalation, by, Act.RETURN_WITH_COMMENTS, expected_revision=expected_revision
     ) as esc:
+        reason = _with_stand_in(comments, esc, by, "Returned")
         Approval.objects.create(
             escalation=esc,
             stage=esc.pending_stage,
@@ -720,7 +633,7 @@ def return_with_comments(
             EventKind.RETURNED,
             by,
             from_state=State.AWAITING_APPROVAL,
-            reason=_with_stand_in(comments, esc, by, "Returned"),
+            reason=reason,
         )
         notify(
             esc,
@@ -733,20 +646,10 @@ def return_with_comments(
 
 
 def _with_stand_in(text: str, escalation: Escalation, by: Person, decided: str) -> str:
-    """The decision's comments, saying so where a manager decided in place of the lead (they
-    may only while the raising agency has no active lead: permissions)."""
-    agency_id = escalation.raising_agency_id
-    if by.has_role(Role.SAFEGUARDING_LEAD, agency_id=agency_id):
+    """The decision's comments, saying so where a stand-in decided in place of the approver."""
+    note = approvals.decision_note(by, escalation, approvals.decided_as(by, escalation), decided)
+    if not note:
         return text
-    role = (
-        "senior manager"
-        if by.has_role(Role.SENIOR_MANAGER, agency_id=agency_id)
-        else "line manager"
-    )
-    note = (
-        f"{decided} by {by.full_name}, {role} of {escalation.raising_agency.name}, "
-        f"{IN_LEADS_ABSENCE}."
-    )
     return f"{text}\n\n{note}" if text else note
 
 

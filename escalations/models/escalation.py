@@ -8,7 +8,8 @@ from django.db.models import Aggregate, CharField, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-from cases.models import Agency, Child, Membership, Person
+from cases.models import Agency, Child, Person
+from escalations import approvals
 from escalations.models.choices import (
     LIVE_STATES,
     PARTNERSHIP_FIGURES_ROLES,
@@ -23,41 +24,14 @@ from policies.models import (
     PARTNERSHIP_ROLES,
     Ladder,
     Partnership,
-    Role,
     Stage,
 )
 
 
 def awaiting_approval_of(person: Person) -> Q:
-    """Waiting for this person's approval: they are a safeguarding lead of the raising agency,
-    or, while it has no active lead, one of its senior managers, or one of its line managers
-    where it has no active senior manager besides whoever asked; never whoever asked
-    (policies.models.APPROVAL_FALLBACK_ROLES). The rule of
-    permissions.approves_in_leads_absence as a condition, for a filter or a filtered count."""
-    leads, seniors, line_managers = set(), set(), set()
-    for m in person.memberships.all():
-        if m.agency_id and m.role == Role.SAFEGUARDING_LEAD:
-            leads.add(m.agency_id)
-        elif m.agency_id and m.role == Role.SENIOR_MANAGER:
-            seniors.add(m.agency_id)
-        elif m.agency_id and m.role == Role.LINE_MANAGER:
-            line_managers.add(m.agency_id)
-    seniors -= leads
-    line_managers -= leads | seniors
-    mine = Q(raising_agency__in=leads)
-    if seniors or line_managers:
-        active = Membership.objects.filter(
-            agency=OuterRef("raising_agency"), person__user__is_active=True
-        )
-        stand_in = ~Exists(active.filter(role=Role.SAFEGUARDING_LEAD)) & ~Q(
-            approval_requested_by=person
-        )
-        mine |= Q(raising_agency__in=seniors) & stand_in
-        other_seniors = active.filter(role=Role.SENIOR_MANAGER).exclude(
-            person=OuterRef("approval_requested_by")
-        )
-        mine |= Q(raising_agency__in=line_managers) & stand_in & ~Exists(other_seniors)
-    return Q(state=State.AWAITING_APPROVAL) & mine
+    """Waiting for this person's decision, as a condition for a filter or a filtered count (the
+    rule is escalations.approvals.may_decide's)."""
+    return Q(state=State.AWAITING_APPROVAL) & approvals.approver_condition(person)
 
 
 class EscalationQuerySet(models.QuerySet):
@@ -129,20 +103,10 @@ class EscalationQuerySet(models.QuerySet):
         return self.filter(awaiting_approval_of(person))
 
     def with_approvers_present(self) -> EscalationQuerySet:
-        """Annotates whether the raising agency has an active safeguarding lead, and an active
-        senior manager besides whoever asked for approval, in the same query: what
-        permissions.approves_in_leads_absence would otherwise read with a query of its own."""
-        active = Membership.objects.filter(
-            agency=OuterRef("raising_agency"), person__user__is_active=True
-        )
-        return self.annotate(
-            raising_lead_present=Exists(active.filter(role=Role.SAFEGUARDING_LEAD)),
-            raising_other_senior_present=Exists(
-                active.filter(role=Role.SENIOR_MANAGER).exclude(
-                    person=OuterRef("approval_requested_by")
-                )
-            ),
-        )
+        """Annotates who of the raising agency is present to decide a pending request, in the
+        same query: what escalations.approvals.may_decide would otherwise read with a query of
+        its own."""
+        return self.annotate(**approvals.presence_annotations())
 
     def at_partnership_stage(self) -> EscalationQuerySet:
         return self.filter(stage__brings_in_partnership=True)

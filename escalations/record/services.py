@@ -15,12 +15,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from cases.people import partnership_members
 from escalations.models import Escalation, NoticeKind
 from escalations.record import engine
 from escalations.record.due import request_record_copy
 from escalations.record.models import DueRecord, RecordCopy
 from escalations.record.render import render_record_pdf
-from escalations.services import notify, partnership_members
+from escalations.services import notify
 from policies.models import Role
 
 logger = logging.getLogger(__name__)

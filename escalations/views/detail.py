@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from audit.log import record_read
-from escalations import presenters
+from escalations import approvals, presenters
 from escalations.models import Action, EventKind, State
 from escalations.permissions import Act, allowed_actions
 from escalations.record.services import record_copies_for
@@ -163,6 +163,7 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         "outcomes": outcomes,
         "deadline": deadline,
         "approval_request": approval_request,
+        "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
         "approval_reason": approval_reason,
         "approval_stand_in": approval_stand_in,
         "actions": action_links(escalation, allowed),
