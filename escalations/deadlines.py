@@ -1,5 +1,6 @@
-"""Deadlines enforced (SPEC section 7): the sweep that reminds holders and marks stages overdue,
-and the recalculation of running deadlines when a partnership adds or removes a closure day.
+"""Deadlines enforced (SPEC section 7): the sweep that reminds holders, marks stages overdue
+and tells stand-in approvers. The clock itself (due moments, the overdue rule, closure days and
+the recalculation of running deadlines) is escalations.clock.
 
 Deadlines are data: the due and reminder moments are columns, and a periodic sweep acts on
 every row whose moment has passed, however long nothing ran. The sweep is set-based (a few
@@ -14,14 +15,22 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
 from cases.models import Membership
-from escalations import approvals, services
+from escalations import approvals
+from escalations.clock import (  # noqa: F401 (kept importable from here for callers)
+    add_closure_day,
+    moment_in_words,
+    not_past_due_condition,
+    past_due_condition,
+    recalculate_deadlines,
+    remove_closure_day,
+)
 from escalations.models import (
     LIVE_STATES,
     Escalation,
@@ -31,9 +40,9 @@ from escalations.models import (
     NoticeKind,
     StageEpisode,
     State,
+    deadline_notice_key,
 )
-from policies.calendar import end_of_day, start_of_day
-from policies.models import ClosureDay, Partnership, Role, Stage
+from policies.models import Role, Stage
 
 BATCH = 5000
 
@@ -49,22 +58,7 @@ class SweepResult:
         return asdict(self)
 
 
-def moment_in_words(moment: datetime | None) -> str:
-    """'the end of Monday 4 January 2027', or '14:30 on Tuesday 3 November 2026'."""
-    if moment is None:
-        return "no time limit"
-    local = timezone.localtime(moment)
-    day = f"{local:%A} {local.day} {local:%B %Y}"
-    if (local.hour, local.minute) == (23, 59):
-        return f"the end of {day}"
-    return f"{local:%H:%M} on {day}"
-
-
-def notice_key(escalation_id: int, episode_id: int | None, kind: str, person_id: int, due) -> str:
-    """The outbox key of a deadline notice: one per recipient per due moment of an episode, so a
-    moved deadline (a closure day, Berkshire's next step) is a new notice and a repeat is not."""
-    occasion = int(due.timestamp()) if due else 0
-    return f"{escalation_id}:{episode_id or 0}:{kind}:{person_id}:due{occasion}"
+notice_key = deadline_notice_key
 
 
 def sweep(now: datetime | None = None, *, batch_size: int = BATCH) -> SweepResult:
@@ -109,15 +103,17 @@ def _claim(queryset, after: int, batch_size: int) -> list[dict]:
 
 
 def _claim_overdue(now: datetime, after: int, batch_size: int) -> list[dict]:
-    pending = Escalation.objects.filter(state__in=LIVE_STATES, overdue=False, due_at__lte=now)
+    pending = Escalation.objects.filter(state__in=LIVE_STATES, overdue=False).filter(
+        past_due_condition(now)
+    )
     return _claim(pending, after, batch_size)
 
 
 def _claim_reminders(now: datetime, after: int, batch_size: int) -> list[dict]:
     # A reminder for a due moment already passed would only be noise: the overdue notice says it.
     pending = Escalation.objects.filter(
-        state__in=LIVE_STATES, reminded=False, reminder_at__lte=now, due_at__gt=now
-    )
+        state__in=LIVE_STATES, reminded=False, reminder_at__lte=now
+    ).filter(not_past_due_condition(now))
     return _claim(pending, after, batch_size)
 
 
@@ -355,110 +351,3 @@ def _tell_stand_in_approvers(
             for person_id in told
         ]
     _insert(Notice, notices, ignore_conflicts=True)
-
-
-# --- closure days ----------------------------------------------------------------------------
-
-
-def add_closure_day(
-    partnership: Partnership, day: date, *, by, reason: str = ""
-) -> tuple[ClosureDay, int]:
-    """Add a closure day and move the running deadlines it falls inside (SPEC section 7).
-    Returns the day and how many escalations' deadlines changed."""
-    with transaction.atomic():
-        closure = ClosureDay.objects.create(
-            partnership=partnership, date=day, reason=reason.strip(), added_by=by
-        )
-        changed = recalculate_deadlines(
-            partnership,
-            since=day,
-            by=by,
-            why=f"Closure day {day.day} {day:%B %Y} added"
-            + (f" ({closure.reason})" if closure.reason else ""),
-        )
-    return closure, changed
-
-
-def remove_closure_day(closure: ClosureDay, *, by) -> int:
-    """Remove a closure day; deadlines it had pushed back come forward again."""
-    with transaction.atomic():
-        partnership, day = closure.partnership, closure.date
-        closure.delete()
-        return recalculate_deadlines(
-            partnership, since=day, by=by, why=f"Closure day {day.day} {day:%B %Y} removed"
-        )
-
-
-def _clock_start(escalation: Escalation) -> datetime:
-    """When the current timed step's clock started: the stage start, or for a later step
-    (Berkshire stage 1) the moment the step was entered."""
-    if escalation.step:
-        moved = (
-            escalation.events.filter(kind=EventKind.STEP_ADVANCED)
-            .order_by("-sequence")
-            .values_list("occurred_at", flat=True)
-            .first()
-        )
-        if moved:
-            return moved
-    return escalation.stage_started_at
-
-
-def recalculate_deadlines(partnership: Partnership, *, since: date, by, why: str) -> int:
-    """Recompute the due and reminder moments of the partnership's live escalations whose
-    clock runs over `since`, with its calendar as it now stands; record each change."""
-    calendar = partnership.calendar()
-    now = timezone.now()
-    actor = getattr(by, "person", None) if by is not None else None
-    running = (
-        Escalation.objects.live()
-        .in_partnership(partnership)
-        .filter(due_at__gte=start_of_day(since), stage_started_at__lte=end_of_day(since))
-        .select_related("stage", "partnership", "raising_agency", "receiving_agency")
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
-    changed = 0
-    for esc in running:
-        before_due, before_reminder = esc.due_at, esc.reminder_at
-        was_overdue, was_reminded = esc.overdue, esc.reminded
-        services.set_clock(esc, _clock_start(esc), calendar)
-        if (esc.due_at, esc.reminder_at) == (before_due, before_reminder):
-            continue
-        # The clock never pauses: a later due moment still in the future lifts "overdue";
-        # one that has passed keeps it, and the sweep marks any that now fall due.
-        esc.overdue = was_overdue and esc.due_at <= now
-        esc.reminded = was_reminded and esc.reminder_at <= now
-        services.record_event(
-            esc,
-            EventKind.DEADLINE_RECALCULATED,
-            actor,
-            reason=f"{why}: now due by {moment_in_words(esc.due_at)}, "
-            f"was {moment_in_words(before_due)}.",
-        )
-        esc.save(update_fields=["due_at", "reminder_at", "overdue", "reminded", "event_count"])
-        episode = services.current_episode(esc)
-        if episode is not None:
-            episode.due_at = esc.due_at
-            episode.save(update_fields=["due_at"])
-        if esc.holder_id:
-            Notice.objects.bulk_create(
-                [
-                    Notice(
-                        escalation=esc,
-                        episode=episode,
-                        kind=NoticeKind.DEADLINE_CHANGED,
-                        recipient_id=esc.holder_id,
-                        key=notice_key(
-                            esc.pk,
-                            episode.pk if episode else None,
-                            NoticeKind.DEADLINE_CHANGED,
-                            esc.holder_id,
-                            esc.due_at,
-                        ),
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-        changed += 1
-    return changed

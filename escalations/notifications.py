@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.models import Person
-from escalations.deadlines import moment_in_words
+from escalations.clock import moment_in_words
 from escalations.models import ConferenceReport, Escalation, Notice, NoticeKind
 from policies.calendar import WorkingCalendar
 from policies.models import Partnership

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.people import person_for
-from escalations.deadlines import moment_in_words
+from escalations.clock import moment_in_words
 from escalations.models import Notice
 from escalations.notifications import GUIDANCE, visible_notices
 

@@ -21,6 +21,7 @@ from django_fsm import TransitionNotAllowed
 from cases.models import Agency, Child, Person
 from cases.people import members, partnership_members
 from escalations import approvals
+from escalations.clock import current_episode, end_episode, set_clock
 from escalations.models import (
     Action,
     Approval,
@@ -45,7 +46,7 @@ from escalations.models import (
 )
 from escalations.permissions import Act, allowed_actions
 from escalations.record.due import request_record_copy
-from policies.calendar import WorkingCalendar, start_of_day
+from policies.calendar import start_of_day
 from policies.models import (
     AGENCY_ROLES,
     PARTNERSHIP_ROLES,
@@ -105,20 +106,8 @@ def record_event(
     at: datetime | None = None,
 ) -> Event:
     """Append one event; the caller holds the escalation's row lock."""
-    escalation.event_count += 1
-    agency = _agency_of(by, escalation.raising_agency, escalation.receiving_agency) if by else None
-    return Event.objects.create(
-        escalation=escalation,
-        sequence=escalation.event_count,
-        kind=kind,
-        actor=by,
-        actor_agency=agency,
-        from_state=from_state or escalation.state,
-        to_state=escalation.state,
-        from_stage=from_stage if from_stage is not None else escalation.stage.number,
-        to_stage=escalation.stage.number,
-        reason=reason,
-        occurred_at=at or timezone.now(),
+    return Event.objects.append(
+        escalation, kind, by, from_state=from_state, from_stage=from_stage, reason=reason, at=at
     )
 
 
@@ -181,57 +170,6 @@ def counterpart_person(escalation: Escalation, stage: Stage) -> Person | None:
         escalation.receiving_agency, FALLBACK_ROLES
     )
     return candidates[0] if candidates else escalation.receiving_person
-
-
-def _calendar(escalation: Escalation) -> WorkingCalendar:
-    return escalation.partnership.calendar()
-
-
-def set_clock(
-    escalation: Escalation, start: datetime, calendar: WorkingCalendar | None = None
-) -> None:
-    """Due and reminder moments for the current stage (or timed step) from start."""
-    stage = escalation.stage
-    steps = stage.steps or []
-    limit = None
-    if steps and escalation.step < len(steps):
-        limit = steps[escalation.step]["time_limit"]
-        if limit.get("source") == "local-default":
-            limit = stage.time_limit(escalation.partnership)
-        elif limit.get("value") is None:
-            limit = None
-    else:
-        limit = stage.time_limit(escalation.partnership)
-    escalation.stage_started_at = escalation.stage_started_at or start
-    escalation.overdue = False
-    escalation.reminded = False
-    if not limit:
-        escalation.due_at = escalation.reminder_at = None
-        return
-    calendar = calendar or _calendar(escalation)
-    escalation.due_at = calendar.due_moment(start, limit["value"], limit["unit"])
-    escalation.reminder_at = calendar.reminder_moment(
-        start, escalation.due_at, limit["unit"], escalation.partnership.reminder_working_days
-    )
-
-
-def _end_episode(escalation: Escalation, ended_by: str, now: datetime) -> StageEpisode | None:
-    episode = escalation.episodes.filter(ended_at__isnull=True).order_by("-id").first()
-    if episode is None:
-        return None
-    zone_today = timezone.localtime(now).date()
-    episode.ended_at = now
-    episode.ended_by = ended_by
-    episode.was_overdue = escalation.overdue
-    episode.working_days_spent = _calendar(escalation).working_days_between(
-        timezone.localtime(episode.started_at).date(), zone_today
-    )
-    episode.save(update_fields=["ended_at", "ended_by", "was_overdue", "working_days_spent"])
-    return episode
-
-
-def current_episode(escalation: Escalation) -> StageEpisode | None:
-    return escalation.episodes.filter(ended_at__isnull=True).order_by("-id").first()
 
 
 def _enter_stage(
@@ -548,7 +486,7 @@ def escalate(
                 f"{to.full_name} cannot take this escalation at stage {target.number}."
             )
         esc.escalate()
-        _end_episode(esc, "escalated", now)
+        end_episode(esc, "escalated", now)
         episode = _enter_stage(esc, target, now, holder=to)
         record_event(
             esc,
@@ -590,7 +528,7 @@ def approve(
             decided_at=now,
         )
         esc.approve()
-        _end_episode(esc, "escalated", now)
+        end_episode(esc, "escalated", now)
         episode = _enter_stage(esc, target, now)
         record_event(
             esc,
@@ -731,7 +669,7 @@ def resolve(
             for a in actions
         )
         esc.resolve()
-        episode = _end_episode(esc, "resolved", now)
+        episode = end_episode(esc, "resolved", now)
         esc.resolved_on = now
         esc.due_at = esc.reminder_at = None
         esc.overdue = False
@@ -812,7 +750,7 @@ def withdraw(
         esc.overdue = False
         esc.pending_stage = None
         if from_state != State.DRAFT:
-            episode = _end_episode(esc, "withdrawn", now)
+            episode = end_episode(esc, "withdrawn", now)
             Outcome.objects.create(
                 escalation=esc,
                 category=OutcomeCategory.WITHDRAWN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ class LoadResult:
     slug: str
     version: int
     created: bool
+    # Closure days the file added that the partnership did not have: the caller recalculates
+    # the running deadlines they fall inside (escalations.clock; policies knows no escalation).
+    closure_days_added: list[date] = field(default_factory=list)
 
 
 class _Checker:
@@ -268,14 +271,17 @@ def load_ladders(directory: Path = LADDER_DIR) -> list[LoadResult]:
 def _load_one(data: dict) -> LoadResult:
     fields = data["partnership"]
     partnership, _ = Partnership.objects.update_or_create(slug=fields["slug"], defaults=fields)
+    added = []
     for day in data["closure_days"]:
-        ClosureDay.objects.get_or_create(
+        _, created = ClosureDay.objects.get_or_create(
             partnership=partnership, date=day, defaults={"reason": "From the ladder file"}
         )
+        if created:
+            added.append(day)
     digest = content_hash(data)
     latest = partnership.ladders.order_by("-version").first()
     if latest is not None and latest.content_hash == digest:
-        return LoadResult(partnership.slug, latest.version, created=False)
+        return LoadResult(partnership.slug, latest.version, created=False, closure_days_added=added)
     ladder = Ladder.objects.create(
         partnership=partnership,
         version=(latest.version + 1) if latest else 1,
@@ -283,7 +289,7 @@ def _load_one(data: dict) -> LoadResult:
         **data["ladder"],
     )
     Stage.objects.bulk_create(Stage(ladder=ladder, **stage) for stage in data["stages"])
-    return LoadResult(partnership.slug, ladder.version, created=True)
+    return LoadResult(partnership.slug, ladder.version, created=True, closure_days_added=added)
 
 
 def describe(partnership: Partnership) -> dict:

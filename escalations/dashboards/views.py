@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from audit.log import record, record_export
 from audit.models import AuditEntry
 from cases.models import Membership, Person
+from escalations import clock
 from escalations.dashboards import queries
 from escalations.dashboards.charts import chart_for
 from escalations.dashboards.exports import list_csv, table_csv
@@ -362,7 +363,7 @@ def present_row(esc) -> dict:
         "state": esc.get_state_display(),
         "stage": f"{esc.stage.number}: {esc.stage.name}",
         "due_at": timezone.localtime(esc.due_at) if esc.due_at and esc.is_live else None,
-        "overdue": esc.is_live and (esc.overdue or (esc.due_at and esc.due_at < timezone.now())),
+        "overdue": clock.is_overdue(esc, timezone.now()),
     }
 
 

@@ -31,8 +31,14 @@ from escalations.models.escalation import (
     NatureList,
     awaiting_approval_of,
 )
-from escalations.models.events import TRANSITION_KINDS, AppendOnlyError, Event, EventKind
-from escalations.models.notices import Notice, NoticeKind
+from escalations.models.events import (
+    TRANSITION_KINDS,
+    AppendOnlyError,
+    Event,
+    EventKind,
+    EventQuerySet,
+)
+from escalations.models.notices import Notice, NoticeKind, deadline_notice_key
 from escalations.models.parts import (
     Action,
     Approval,
@@ -67,6 +73,7 @@ __all__ = [
     "EscalationQuerySet",
     "Event",
     "EventKind",
+    "EventQuerySet",
     "Nature",
     "NatureList",
     "Note",
@@ -83,4 +90,5 @@ __all__ = [
     "StageEpisode",
     "State",
     "awaiting_approval_of",
+    "deadline_notice_key",
 ]

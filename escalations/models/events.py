@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 
@@ -55,6 +57,47 @@ class AppendOnlyError(Exception):
     pass
 
 
+class EventQuerySet(models.QuerySet):
+    def append(
+        self,
+        escalation,
+        kind: str,
+        by: Person | None,
+        *,
+        from_state: str = "",
+        from_stage: int | None = None,
+        reason: str = "",
+        at: datetime | None = None,
+    ) -> Event:
+        """Append one event to the escalation's history, numbered after the last; the caller
+        holds the escalation's row lock and saves the escalation (its event_count) after."""
+        escalation.event_count += 1
+        agency = None
+        if by is not None:
+            ids = {m.agency_id for m in by.memberships.all() if m.agency_id}
+            agency = next(
+                (
+                    a
+                    for a in (escalation.raising_agency, escalation.receiving_agency)
+                    if a.pk in ids
+                ),
+                None,
+            )
+        return self.create(
+            escalation=escalation,
+            sequence=escalation.event_count,
+            kind=kind,
+            actor=by,
+            actor_agency=agency,
+            from_state=from_state or escalation.state,
+            to_state=escalation.state,
+            from_stage=from_stage if from_stage is not None else escalation.stage.number,
+            to_stage=escalation.stage.number,
+            reason=reason,
+            occurred_at=at or timezone.now(),
+        )
+
+
 class Event(models.Model):
     """Append-only: never edited, never deleted (a database trigger refuses it on PostgreSQL)."""
 
@@ -75,6 +118,8 @@ class Event(models.Model):
     to_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     reason = models.TextField(blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["escalation", "sequence"]

@@ -9,6 +9,15 @@ from django.utils import timezone
 from cases.models import Person
 
 
+def deadline_notice_key(
+    escalation_id: int, episode_id: int | None, kind: str, person_id: int, due
+) -> str:
+    """The outbox key of a deadline notice: one per recipient per due moment of an episode, so a
+    moved deadline (a closure day, Berkshire's next step) is a new notice and a repeat is not."""
+    occasion = int(due.timestamp()) if due else 0
+    return f"{escalation_id}:{episode_id or 0}:{kind}:{person_id}:due{occasion}"
+
+
 class NoticeKind(models.TextChoices):
     IMMEDIATE_RISK = "immediate_risk", "Immediate risk alert"
     RAISED = "raised", "Challenge raised with you"
