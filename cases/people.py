@@ -67,3 +67,9 @@ def partnership_members(partnership: Partnership, roles: Iterable[str]) -> list[
         .order_by("id")
     )
     return [m.person for m in sorted(memberships, key=lambda m: order[m.role])]
+
+
+def agency_of(person: Person, *agencies: Agency) -> Agency | None:
+    """The first of these agencies the person belongs to (memberships loaded with them)."""
+    ids = {m.agency_id for m in person.memberships.all() if m.agency_id}
+    return next((agency for agency in agencies if agency.pk in ids), None)

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models import Agency, Person
+from cases.people import agency_of
 
 
 class EventKind(models.TextChoices):
@@ -72,17 +73,9 @@ class EventQuerySet(models.QuerySet):
         """Append one event to the escalation's history, numbered after the last; the caller
         holds the escalation's row lock and saves the escalation (its event_count) after."""
         escalation.event_count += 1
-        agency = None
-        if by is not None:
-            ids = {m.agency_id for m in by.memberships.all() if m.agency_id}
-            agency = next(
-                (
-                    a
-                    for a in (escalation.raising_agency, escalation.receiving_agency)
-                    if a.pk in ids
-                ),
-                None,
-            )
+        agency = (
+            agency_of(by, escalation.raising_agency, escalation.receiving_agency) if by else None
+        )
         return self.create(
             escalation=escalation,
             sequence=escalation.event_count,

@@ -18,8 +18,7 @@ from django.views.decorators.cache import never_cache
 from audit.log import record
 from audit.models import AuditEntry
 from cases.models import Agency
-from escalations import services
-from escalations.conference import ConferenceReport
+from escalations.conference import ConferenceReport, services
 from escalations.forms.conference import ConferenceConcernForm, ConferenceResponseForm
 from escalations.models import NoticeKind
 from escalations.views.common import current_person, paginate

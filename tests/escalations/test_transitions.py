@@ -353,6 +353,11 @@ class Boom(Exception):
     pass
 
 
+# Where the services call the outbox and announce a stage (escalations/services/).
+LADDER = "escalations.services.ladder"
+RESOLUTION = "escalations.services.resolution"
+
+
 def explode(*args, **kwargs):
     raise Boom("the notice outbox failed")
 
@@ -360,16 +365,16 @@ def explode(*args, **kwargs):
 @pytest.mark.parametrize(
     ("build", "act", "hook"),
     [
-        (awaiting, lambda w, e: services.approve(e, by=w.carol), "_announce_stage"),
-        (open_, lambda w, e: services.escalate(e, by=w.alice, reason="x"), "notify"),
+        (awaiting, lambda w, e: services.approve(e, by=w.carol), f"{LADDER}.announce_stage"),
+        (open_, lambda w, e: services.escalate(e, by=w.alice, reason="x"), f"{LADDER}.notify"),
         (
             lambda w: services.approve(awaiting(w), by=w.carol),
             lambda w, e: services.escalate(e, by=w.bob, reason="x"),
-            "_announce_stage",
+            f"{LADDER}.announce_stage",
         ),
-        (open_, ACTIONS["resolve"], "notify"),
-        (resolved, ACTIONS["reopen"], "_announce_stage"),
-        (open_, ACTIONS["withdraw"], "notify"),
+        (open_, ACTIONS["resolve"], f"{RESOLUTION}.notify"),
+        (resolved, ACTIONS["reopen"], f"{RESOLUTION}.announce_stage"),
+        (open_, ACTIONS["withdraw"], f"{RESOLUTION}.notify"),
     ],
 )
 def test_a_failure_after_the_transition_leaves_neither_the_change_nor_its_event(
@@ -384,7 +389,7 @@ def test_a_failure_after_the_transition_leaves_neither_the_change_nor_its_event(
         esc.episodes.count(),
         esc.outcomes.count(),
     )
-    monkeypatch.setattr(services, hook, explode)
+    monkeypatch.setattr(hook, explode)
     with pytest.raises(Boom):
         act(world, esc)
     esc = Escalation.objects.get(pk=esc.pk)
