@@ -10,7 +10,7 @@ from cases.models import Sector
 from cases.people import person_for
 from escalations import approvals
 from escalations.models import Notice
-from escalations.notifications import visible_notices
+from escalations.notices.summary import visible_notices
 from policies.models import AGENCY_OVERSIGHT_ROLES
 
 # Path prefix -> section of the service navigation marked as current.

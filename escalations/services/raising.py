@@ -23,7 +23,7 @@ from escalations.models import (
     ReferenceSequence,
     State,
 )
-from escalations.notifications import relay_urgent_after_commit
+from escalations.notices.relay import relay_urgent_after_commit
 from escalations.permissions import Act
 from escalations.services.acting import (
     ActionRefused,
