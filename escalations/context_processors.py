@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from cases.models import Sector
 from cases.people import person_for
 from escalations import approvals
+from escalations.conference.services import sees_conference_concerns
 from escalations.models import Notice
 from escalations.notices.summary import visible_notices
 from policies.models import AGENCY_OVERSIGHT_ROLES
@@ -44,8 +44,9 @@ def portal(request: HttpRequest) -> dict:
         "portal_approves": SimpleLazyObject(lambda: approvals.may_open_queue(person)),
         "portal_oversees": bool(roles & AGENCY_OVERSIGHT_ROLES),
         "portal_raises": any(m.agency_id for m in memberships),
-        "portal_conference": bool(roles & AGENCY_OVERSIGHT_ROLES)
-        or any(m.agency and m.agency.sector == Sector.CHILDRENS_SOCIAL_CARE for m in memberships),
+        # From the partnerships' ladder files: people who record conference concerns and those
+        # they are sent to. Lazy: at most one query, only where the nav shows.
+        "portal_conference": SimpleLazyObject(lambda: sees_conference_concerns(person)),
     }
 
 

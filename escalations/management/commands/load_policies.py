@@ -9,9 +9,25 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from cases.models import Sector
 from escalations.clock import closure_days_added
+from escalations.conference.services import forget_recorder_sectors
 from policies.loading import LADDER_DIR, LadderFileError, load_directory, load_ladders
 from policies.models import Partnership
+
+
+def check_sectors(results) -> None:
+    """The sectors a conference route names are agency sectors (cases.models.Sector), which
+    policies cannot check: a misspelt one would let nobody record a concern."""
+    for result in results:
+        ladder = Partnership.objects.get(slug=result.slug).current_ladder
+        route = ladder.conference_concerns if ladder else {}
+        unknown = set(route.get("recorded_by", {}).get("sectors", [])) - set(Sector.values)
+        if unknown:
+            raise LadderFileError(
+                f"{result.slug}.yaml: ladder.conference_concerns.recorded_by.sectors: unknown "
+                f"sector {', '.join(sorted(unknown))} (one of {', '.join(Sector.values)})"
+            )
 
 
 class Command(BaseCommand):
@@ -27,6 +43,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 results = load_ladders(Path(options["dir"]))
+                check_sectors(results)
                 added = load_directory()
                 moved = {
                     result.slug: closure_days_added(
@@ -40,6 +57,7 @@ class Command(BaseCommand):
                 }
         except LadderFileError as exc:
             raise CommandError(f"No ladder loaded. {exc}") from exc
+        forget_recorder_sectors()
         for result in results:
             what = "new version" if result.created else "unchanged"
             self.stdout.write(f"{result.slug}: ladder v{result.version} ({what})")
