@@ -216,9 +216,13 @@ class Approvers:
 
     def in_words(self) -> str:
         """'its senior manager, Dan Dale' or 'its line managers, Bob Baker and Kay Kerr'."""
-        names = [p.full_name for p in self.people]
-        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-        return f"its {_words(self.role)}{'s' if len(names) > 1 else ''}, {listed}"
+        return asked_in_words(self.role, [p.full_name for p in self.people])
+
+
+def asked_in_words(role: str, names: list[str]) -> str:
+    """'its senior manager, Dan Dale' or 'its line managers, Bob Baker and Kay Kerr'."""
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"its {_words(role)}{'s' if len(names) > 1 else ''}, {listed}"
 
 
 def first_stand_ins(gate: Gate, people: Mapping[str, Iterable], asked_by) -> tuple[str, list]:
@@ -285,16 +289,18 @@ def nobody_to_approve(escalation, target: Stage, asked_by: Person | None) -> str
     )
 
 
-def request_note(escalation, asked: Approvers) -> str:
-    """What the request's reason adds where stand-ins are asked: '{agency} has no active
-    safeguarding lead: approval asked in the absence of a safeguarding lead of its senior
-    manager, Dan Dale.'"""
-    if not asked.stand_in:
+def request_note(escalation) -> str:
+    """What a request put to stand-ins says about it, from the escalation's typed request
+    (approval_asked_as, approval_asked_of): '{agency} has no active safeguarding lead:
+    approval asked in the absence of a safeguarding lead of its senior manager, Dan Dale.'
+    '' for a request put to the approvers themselves."""
+    gate = pending_gate(escalation)
+    role = escalation.approval_asked_as
+    if not role or not gate.is_stand_in(role):
         return ""
-    gate = asked.gate
     return (
         f"{escalation.raising_agency.name} has no active {gate.approver_names}: approval asked "
-        f"{gate.absence_in_words} of {asked.in_words()}."
+        f"{gate.absence_in_words} of {escalation.approval_asked_of}."
     )
 
 

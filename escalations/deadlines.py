@@ -88,6 +88,7 @@ CLAIMED = (
     "partnership_id",
     "due_at",
     "approval_requested_by_id",
+    "approval_asked_as",
 )
 
 
@@ -325,24 +326,31 @@ def _tell_stand_in_approvers(
         .values_list("escalation_id", "last")
     )
     people: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for agency_id, role, person_id in (
+    names: dict[int, str] = {}
+    for agency_id, role, person_id, name in (
         Membership.objects.filter(
             agency_id__in={row["raising_agency_id"] for row in rows},
             role__in=gate.stand_in_roles,
             person__user__is_active=True,
         )
         .order_by("id")
-        .values_list("agency_id", "role", "person_id")
+        .values_list("agency_id", "role", "person_id", "person__full_name")
     ):
+        names[person_id] = name
         if person_id not in people[agency_id][role]:
             people[agency_id][role].append(person_id)
     notices = []
+    # The request is now put to stand-ins: its typed fields say so (the escalation page).
+    asked: dict[tuple[str, str], list[int]] = defaultdict(list)
     kind = NoticeKind.APPROVAL_NEEDED_NO_LEAD
     for row in rows:
         esc_id = row["pk"]
-        _, told = approvals.first_stand_ins(
+        role, told = approvals.first_stand_ins(
             gate, people[row["raising_agency_id"]], row["approval_requested_by_id"]
         )
+        if told and row["approval_asked_as"] != role:
+            words = approvals.asked_in_words(role, [names[p] for p in told])[:300]
+            asked[(role, words)].append(esc_id)
         episode = episodes.get(esc_id)
         occasion = requests.get(esc_id, 0)
         notices += [
@@ -350,4 +358,8 @@ def _tell_stand_in_approvers(
             | {"key": f"{esc_id}:{episode or 0}:{kind}:{person_id}:{occasion}"}
             for person_id in told
         ]
+    for (role, words), ids_asked in asked.items():
+        Escalation.objects.filter(pk__in=ids_asked).update(
+            approval_asked_as=role, approval_asked_of=words
+        )
     _insert(Notice, notices, ignore_conflicts=True)

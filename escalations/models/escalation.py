@@ -24,6 +24,7 @@ from policies.models import (
     PARTNERSHIP_ROLES,
     Ladder,
     Partnership,
+    Role,
     Stage,
 )
 
@@ -197,6 +198,14 @@ class Escalation(models.Model):
     approval_requested_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The approval request, as typed data (kept after the decision, like approval_requested_by):
+    # the role of those asked (the gate's approvers, or stand-ins in their absence:
+    # escalations.approvals), who they were in words as they were told ("its senior manager,
+    # Dan Dale", as Response keeps responder_name), and the asker's own words. The
+    # APPROVAL_REQUESTED event keeps the whole reason as it reads in the history.
+    approval_asked_as = models.CharField(max_length=30, choices=Role.choices, blank=True)
+    approval_asked_of = models.CharField(max_length=300, blank=True)
+    approval_reason = models.TextField(blank=True)
 
     raised_on = models.DateTimeField(null=True, blank=True)
     resolved_on = models.DateTimeField(null=True, blank=True)

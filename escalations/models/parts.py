@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cases.models import Agency, Person
 from escalations.models.choices import Nature, NoteKind, OutcomeCategory
-from policies.models import Partnership, Stage
+from policies.models import Partnership, Role, Stage
 
 ESCALATION = "escalations.Escalation"
 
@@ -120,6 +120,9 @@ class Approval(models.Model):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
     decided_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=20, choices=Decision.choices)
+    # The role in which decided_by decided: the gate's approver, or a stand-in in the
+    # approver's absence (escalations.approvals); blank for decisions recorded before it was.
+    decided_as = models.CharField(max_length=30, choices=Role.choices, blank=True)
     comments = models.TextField(blank=True)
     decided_at = models.DateTimeField(default=timezone.now)
 

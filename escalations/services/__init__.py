@@ -10,7 +10,7 @@ Callers import from here; the modules import each other directly.
 """
 
 from cases.people import members, partnership_members
-from escalations.approvals import LEAD_GATE, Approvers, approvers, nobody_to_approve
+from escalations.approvals import Approvers, approvers, nobody_to_approve
 from escalations.clock import current_episode, set_clock
 from escalations.services.acting import (
     ActionRefused,
@@ -43,12 +43,8 @@ from escalations.services.recording import (
 )
 from escalations.services.resolution import ActionItem, close, reopen, resolve, withdraw
 
-# How an approval event says a stand-in was asked, or decided, in the absence of a lead.
-IN_LEADS_ABSENCE = LEAD_GATE.absence_in_words
-
 __all__ = [
     "FALLBACK_ROLES",
-    "IN_LEADS_ABSENCE",
     "ActionItem",
     "ActionRefused",
     "Approvers",

@@ -150,8 +150,11 @@ def escalate(
             esc.request_approval()
             esc.pending_stage = target
             esc.approval_requested_by = by
+            esc.approval_asked_as = asked.role
+            esc.approval_asked_of = asked.in_words()[:300]
+            esc.approval_reason = reason
             if asked.stand_in:
-                reason = f"{reason}\n\n{approvals.request_note(esc, asked)}"
+                reason = f"{reason}\n\n{approvals.request_note(esc)}"
             record_event(
                 esc, EventKind.APPROVAL_REQUESTED, by, from_state=State.OPEN, reason=reason
             )
@@ -200,7 +203,8 @@ def approve(
 ) -> Escalation:
     with acting_on(escalation, by, Act.APPROVE, expected_revision=expected_revision) as esc:
         now = timezone.now()
-        reason = _with_stand_in(comments.strip(), esc, by, "Approved")
+        decided_as = approvals.decided_as(by, esc)
+        reason = _with_stand_in(comments.strip(), esc, by, decided_as, "Approved")
         target = esc.pending_stage
         from_stage = esc.stage.number
         Approval.objects.create(
@@ -208,6 +212,7 @@ def approve(
             stage=target,
             decided_by=by,
             decision=Approval.Decision.APPROVED,
+            decided_as=decided_as,
             comments=comments.strip(),
             decided_at=now,
         )
@@ -240,12 +245,14 @@ def return_with_comments(
     with acting_on(
         escalation, by, Act.RETURN_WITH_COMMENTS, expected_revision=expected_revision
     ) as esc:
-        reason = _with_stand_in(comments, esc, by, "Returned")
+        decided_as = approvals.decided_as(by, esc)
+        reason = _with_stand_in(comments, esc, by, decided_as, "Returned")
         Approval.objects.create(
             escalation=esc,
             stage=esc.pending_stage,
             decided_by=by,
             decision=Approval.Decision.RETURNED,
+            decided_as=decided_as,
             comments=comments,
         )
         esc.return_with_comments()
@@ -267,9 +274,11 @@ def return_with_comments(
     return esc
 
 
-def _with_stand_in(text: str, escalation: Escalation, by: Person, decided: str) -> str:
+def _with_stand_in(
+    text: str, escalation: Escalation, by: Person, decided_as: str, decided: str
+) -> str:
     """The decision's comments, saying so where a stand-in decided in place of the approver."""
-    note = approvals.decision_note(by, escalation, approvals.decided_as(by, escalation), decided)
+    note = approvals.decision_note(by, escalation, decided_as, decided)
     if not note:
         return text
     return f"{text}\n\n{note}" if text else note

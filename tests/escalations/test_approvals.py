@@ -78,3 +78,110 @@ def test_a_stand_in_decision_is_described_from_the_gate(world):
         "safeguarding lead."
     )
     assert approvals.decision_note(world.carol, esc, Role.SAFEGUARDING_LEAD, "Approved") == ""
+
+
+# --- the request and the decision as typed data -----------------------------------------------
+
+
+def awaiting(world, by=None):
+    from escalations import services
+
+    return services.escalate(world.raise_kirklees(), by=by or world.alice, reason="No reply.")
+
+
+def test_a_request_put_to_a_stand_in_is_typed_and_the_page_reads_it_so(client, world):
+    deactivate(world, "carol")
+    esc = awaiting(world)
+    assert (esc.approval_asked_as, esc.approval_asked_of, esc.approval_reason) == (
+        Role.SENIOR_MANAGER,
+        "its senior manager, Dan Dale",
+        "No reply.",
+    )
+    # The history keeps the whole reason as it was written.
+    request = esc.events.get(kind="approval_requested")
+    assert request.reason == (
+        "No reply.\n\nMeadow School has no active safeguarding lead: approval asked in the "
+        "absence of a safeguarding lead of its senior manager, Dan Dale."
+    )
+    # The page says it from the typed fields, not from the reason's text.
+    Escalation.objects.filter(pk=esc.pk).update(approval_asked_of="its senior manager, Zed Zee")
+    sign_in(client, world.dan)
+    page = client.get(f"/escalations/{esc.reference}/").content.decode()
+    assert "Waiting for approval to move to stage 2" in page
+    assert "in the absence of a safeguarding lead of its senior manager, Zed Zee" in page
+    assert "“No reply.”" in page
+
+
+def test_a_request_put_to_the_lead_is_typed_as_such(client, world):
+    esc = awaiting(world)
+    assert (esc.approval_asked_as, esc.approval_asked_of) == (
+        Role.SAFEGUARDING_LEAD,
+        "its safeguarding lead, Carol Cole",
+    )
+    sign_in(client, world.carol)
+    page = client.get(f"/escalations/{esc.reference}/").content.decode()
+    assert "Waiting for a safeguarding lead of Meadow School to approve moving to stage 2" in page
+    assert "in the absence of" not in page
+
+
+def test_each_decision_keeps_the_role_it_was_taken_in(world):
+    from escalations import services
+
+    esc = services.approve(awaiting(world), by=world.carol)
+    assert esc.approvals.get().decided_as == Role.SAFEGUARDING_LEAD
+    deactivate(world, "carol")
+    esc = services.escalate(esc, by=world.bob, reason="Still nothing.")  # stage 3 has no gate
+    other = awaiting(world)
+    other = services.return_with_comments(other, by=world.dan, comments="Call first.")
+    assert other.approvals.get().decided_as == Role.SENIOR_MANAGER
+
+
+def test_the_sweep_types_a_request_it_puts_to_the_stand_ins(client, world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from escalations import deadlines
+
+    esc = awaiting(world)
+    deactivate(world, "carol")
+    with time_machine.travel(datetime(2026, 11, 3, 10, tzinfo=ZoneInfo("Europe/London"))):
+        deadlines.sweep()
+    esc.refresh_from_db()
+    assert (esc.approval_asked_as, esc.approval_asked_of) == (
+        Role.SENIOR_MANAGER,
+        "its senior manager, Dan Dale",
+    )
+    sign_in(client, world.dan)
+    page = client.get(f"/escalations/{esc.reference}/").content.decode()
+    assert "in the absence of a safeguarding lead of its senior manager, Dan Dale" in page
+
+
+def test_the_migration_fills_in_requests_already_waiting_from_their_reason(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "escalations.migrations.0011_approval_request_and_decision_as_typed_data"
+    )
+    deactivate(world, "carol")
+    stand_in = awaiting(world)
+    world.carol.user.is_active = True
+    world.carol.user.save()
+    lead_asked = awaiting(world)
+    blank = {"approval_asked_as": "", "approval_asked_of": "", "approval_reason": ""}
+    Escalation.objects.filter(pk__in=[stand_in.pk, lead_asked.pk]).update(**blank)
+    migration.fill_in_waiting_requests(apps, None)
+    stand_in.refresh_from_db()
+    lead_asked.refresh_from_db()
+    assert (stand_in.approval_asked_as, stand_in.approval_asked_of, stand_in.approval_reason) == (
+        Role.SENIOR_MANAGER,
+        "its senior manager, Dan Dale",
+        "No reply.",
+    )
+    assert (lead_asked.approval_asked_as, lead_asked.approval_reason) == (
+        Role.SAFEGUARDING_LEAD,
+        "No reply.",
+    )
