@@ -212,20 +212,8 @@ def may_respond_to_conference_concern(person: Person, report) -> bool:
 
 
 def notify_conference(report, kind: str, recipients: Iterable[Person]) -> int:
-    """Outbox rows about a conference concern, written in the caller's transaction; the unique
-    key makes a repeat a no-op. Relayed like escalation notices (working hours, digests)."""
-    people = {person.pk: person for person in recipients}
-    rows = [
-        Notice(
-            conference_report=report,
-            kind=kind,
-            recipient=person,
-            key=f"conference:{report.pk}:{kind}:{person.pk}",
-        )
-        for person in people.values()
-    ]
-    Notice.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    """Outbox rows about a conference concern (Notice.objects.write_about_concern)."""
+    return Notice.objects.write_about_concern(report, kind, recipients)
 
 
 def record_conference_concern(

@@ -38,7 +38,7 @@ from escalations.models.events import (
     EventKind,
     EventQuerySet,
 )
-from escalations.models.notices import Notice, NoticeKind, deadline_notice_key
+from escalations.models.notices import Notice, NoticeKind, NoticeQuerySet, deadline_notice_key
 from escalations.models.parts import (
     Action,
     Approval,
@@ -80,6 +80,7 @@ __all__ = [
     "NoteKind",
     "Notice",
     "NoticeKind",
+    "NoticeQuerySet",
     "Outcome",
     "OutcomeCategory",
     "Participant",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -49,6 +51,51 @@ class NoticeKind(models.TextChoices):
     CONFERENCE_RESPONSE = "conference_response", "Response to your conference concern"
 
 
+class NoticeQuerySet(models.QuerySet):
+    def write(
+        self,
+        escalation,
+        kind: str,
+        recipients: Iterable[Person | None],
+        *,
+        episode=None,
+        occasion: str = "",
+        urgent: bool = False,
+    ) -> int:
+        """Write outbox rows about an escalation in the caller's transaction, one per person;
+        the unique key (escalation, episode, kind, person, occasion) makes a repeat a no-op."""
+        people = {person.pk: person for person in recipients if person is not None}
+        rows = [
+            Notice(
+                escalation=escalation,
+                episode=episode,
+                kind=kind,
+                recipient=person,
+                urgent=urgent,
+                key=f"{escalation.pk}:{episode.pk if episode else 0}:{kind}:{person.pk}:{occasion}",
+            )
+            for person in people.values()
+        ]
+        self.bulk_create(rows, ignore_conflicts=True)
+        return len(rows)
+
+    def write_about_concern(self, report, kind: str, recipients: Iterable[Person]) -> int:
+        """Outbox rows about a conference concern, written in the caller's transaction; the
+        unique key makes a repeat a no-op. Relayed like escalation notices."""
+        people = {person.pk: person for person in recipients}
+        rows = [
+            Notice(
+                conference_report=report,
+                kind=kind,
+                recipient=person,
+                key=f"conference:{report.pk}:{kind}:{person.pk}",
+            )
+            for person in people.values()
+        ]
+        self.bulk_create(rows, ignore_conflicts=True)
+        return len(rows)
+
+
 class Notice(models.Model):
     """Transactional outbox: written with the change that causes it, relayed once.
 
@@ -94,6 +141,8 @@ class Notice(models.Model):
     email_given_up = models.BooleanField(default=False)
     # After a failed attempt the relay waits until then before trying again.
     email_retry_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -68,21 +68,10 @@ def notify(
     occasion: str = "",
     urgent: bool = False,
 ) -> int:
-    """Write outbox rows; the unique key makes a repeat a no-op."""
-    people = {person.pk: person for person in recipients if person is not None}
-    rows = [
-        Notice(
-            escalation=escalation,
-            episode=episode,
-            kind=kind,
-            recipient=person,
-            urgent=urgent,
-            key=f"{escalation.pk}:{episode.pk if episode else 0}:{kind}:{person.pk}:{occasion}",
-        )
-        for person in people.values()
-    ]
-    Notice.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    """Write outbox rows (Notice.objects.write); the unique key makes a repeat a no-op."""
+    return Notice.objects.write(
+        escalation, kind, recipients, episode=episode, occasion=occasion, urgent=urgent
+    )
 
 
 @contextmanager
