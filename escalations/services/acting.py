@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,20 +43,10 @@ def not_future(day: date, what: str) -> date:
     return day
 
 
-def record_event(
-    escalation: Escalation,
-    kind: str,
-    by: Person | None,
-    *,
-    from_state: str = "",
-    from_stage: int | None = None,
-    reason: str = "",
-    at: datetime | None = None,
-) -> Event:
-    """Append one event; the caller holds the escalation's row lock."""
-    return Event.objects.append(
-        escalation, kind, by, from_state=from_state, from_stage=from_stage, reason=reason, at=at
-    )
+def record_event(escalation: Escalation, kind: str, by: Person | None, **details) -> Event:
+    """Append one event (Event.objects.append: from_state, from_stage, reason, at); the caller
+    holds the escalation's row lock."""
+    return Event.objects.append(escalation, kind, by, **details)
 
 
 def notify(

@@ -203,19 +203,9 @@ def approve(
 ) -> Escalation:
     with acting_on(escalation, by, Act.APPROVE, expected_revision=expected_revision) as esc:
         now = timezone.now()
-        decided_as = approvals.decided_as(by, esc)
-        reason = _with_stand_in(comments.strip(), esc, by, decided_as, "Approved")
         target = esc.pending_stage
         from_stage = esc.stage.number
-        Approval.objects.create(
-            escalation=esc,
-            stage=target,
-            decided_by=by,
-            decision=Approval.Decision.APPROVED,
-            decided_as=decided_as,
-            comments=comments.strip(),
-            decided_at=now,
-        )
+        reason = _decide(esc, by, Approval.Decision.APPROVED, comments.strip(), now)
         esc.approve()
         end_episode(esc, "escalated", now)
         episode = enter_stage(esc, target, now)
@@ -245,16 +235,7 @@ def return_with_comments(
     with acting_on(
         escalation, by, Act.RETURN_WITH_COMMENTS, expected_revision=expected_revision
     ) as esc:
-        decided_as = approvals.decided_as(by, esc)
-        reason = _with_stand_in(comments, esc, by, decided_as, "Returned")
-        Approval.objects.create(
-            escalation=esc,
-            stage=esc.pending_stage,
-            decided_by=by,
-            decision=Approval.Decision.RETURNED,
-            decided_as=decided_as,
-            comments=comments,
-        )
+        reason = _decide(esc, by, Approval.Decision.RETURNED, comments, timezone.now())
         esc.return_with_comments()
         esc.pending_stage = None
         record_event(
@@ -274,14 +255,24 @@ def return_with_comments(
     return esc
 
 
-def _with_stand_in(
-    text: str, escalation: Escalation, by: Person, decided_as: str, decided: str
-) -> str:
-    """The decision's comments, saying so where a stand-in decided in place of the approver."""
+def _decide(escalation: Escalation, by: Person, decision: str, comments: str, now) -> str:
+    """Record the decision on the pending request, in the role the person decides in; return
+    the event's reason: the comments, saying so where a stand-in decided for the approver."""
+    decided_as = approvals.decided_as(by, escalation)
+    Approval.objects.create(
+        escalation=escalation,
+        stage=escalation.pending_stage,
+        decided_by=by,
+        decision=decision,
+        decided_as=decided_as,
+        comments=comments,
+        decided_at=now,
+    )
+    decided = "Approved" if decision == Approval.Decision.APPROVED else "Returned"
     note = approvals.decision_note(by, escalation, decided_as, decided)
     if not note:
-        return text
-    return f"{text}\n\n{note}" if text else note
+        return comments
+    return f"{comments}\n\n{note}" if comments else note
 
 
 def advance_step(
