@@ -28,11 +28,14 @@ def tasks_queued_by_name_exist(app_configs=None, **kwargs) -> list[Error]:
         return []
     from escalation_portal.celery import app
 
-    _importing_tasks = True
-    try:
-        app.loader.import_default_modules()
-    finally:
-        _importing_tasks = False
+    if queued_by_name() - set(app.tasks):
+        # The task modules may not be imported yet (manage.py check): import them, as a
+        # worker does when it starts, before deciding.
+        _importing_tasks = True
+        try:
+            app.loader.import_default_modules()
+        finally:
+            _importing_tasks = False
     return [
         Error(
             f"Celery task {name!r} is queued by name, but no task is registered with it.",
