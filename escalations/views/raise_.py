@@ -125,6 +125,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         answers: dict = {}
         _settle_agency_and_partnership(person, answers)
+        # scoped-lookup: allowed (a new draft, owned by the person signed in)
         draft = DraftChallenge.objects.create(owner=person, answers=answers)
         return redirect(_url(draft, first_unanswered(answers).slug))
     drafts = list(DraftChallenge.objects.owned_by(person).unfinished()[:20])
@@ -347,7 +348,9 @@ def check(request: HttpRequest, draft_id: int) -> HttpResponse:
             # The draft row is locked and consumed in the same transaction as the raise: a
             # second submit waits, then finds it consumed and lands on the confirmation.
             with transaction.atomic():
-                locked = DraftChallenge.objects.select_for_update().get(pk=draft.pk)
+                locked = (
+                    DraftChallenge.objects.owned_by(person).select_for_update().get(pk=draft.pk)
+                )
                 if locked.escalation_id is None:
                     locked.escalation = _raise(locked, person)
                     locked.save(update_fields=["escalation"])
