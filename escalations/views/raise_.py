@@ -4,7 +4,7 @@ Which partnership: the child's home partnership decides the ladder and the emerg
 and the immediate-risk question comes first, before any child details. So the partnership is
 settled before it: it is the raising agency's partnership when the agency has one, and only
 an agency in several partnerships (a police force, an NHS trust) is asked "where does the
-child live?" first (docs/adr/0003-raise-journey.md)."""
+child live?" first (docs/adr/0004-raise-journey.md)."""
 
 from __future__ import annotations
 
