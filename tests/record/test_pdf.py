@@ -13,7 +13,7 @@ from escalations.models import Escalation
 from escalations.record import engine
 from escalations.record.render import record_form, render_form_pdf, render_record_pdf, with_record
 from escalations.services import ActionItem
-from tests.record.conftest import climb_to_stage
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.record.helpers import body_text, page_texts, reader, squeezed, text_of
 
 FIRST_PAGE_PNG = Path(settings.BASE_DIR) / "var" / "record" / "first-page.png"
@@ -162,7 +162,7 @@ HOSTILE = [
 
 
 def test_markup_in_the_details_is_printed_as_text_and_fetches_nothing(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         details="Look: " + " ".join(HOSTILE), outcome_sought="</p><h1>Forged heading</h1>"
     )
     escalation = with_record(Escalation.objects.filter(pk=esc.pk)).get()
@@ -223,7 +223,7 @@ def test_rendering_is_stopped_when_it_passes_its_time_limit(resolved_at_stage_fi
 
 
 def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
-    short = render_record_pdf(world.raise_kirklees())
+    short = render_record_pdf(OpenEscalationFactory())
     paragraphs = [
         f"Paragraph {i:03d}: the school shared a further disclosure and CSC's reply did not "
         f"address it, so the concern stands and is set out again here in full detail."
@@ -232,7 +232,7 @@ def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
     details = "\n\n".join(paragraphs)
     assert len(details) > 20_000
     unbroken = "x" * 300 + "END-OF-LONG-WORD"
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         details=details + "\n" + unbroken, initial_discussion_on=date(2026, 11, 3)
     )
     pdf = render_record_pdf(esc)
@@ -245,7 +245,7 @@ def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
 
 
 def test_accented_apostrophised_and_right_to_left_names_are_printed_whole(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         child=services.ChildDetails(
             home_partnership=world.kirklees,
             given_names="ليلى",
@@ -262,7 +262,7 @@ def test_accented_apostrophised_and_right_to_left_names_are_printed_whole(world)
 
 
 def test_missing_optional_fields_say_not_recorded(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         child=services.ChildDetails(
             home_partnership=world.kirklees, family_name="Testwell", is_family_group=True
         ),
@@ -278,7 +278,7 @@ def test_missing_optional_fields_say_not_recorded(world):
 
 
 def test_thirty_actions_all_appear_with_their_owners_and_dates(world):
-    esc = climb_to_stage(world, world.raise_kirklees(), 5)
+    esc = EscalationAtStageFactory(stage=5)
     actions = [
         ActionItem(
             f"Action number {i:02d}: write to the family",

@@ -6,10 +6,10 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from cases.models import Child
-from escalations import services
 from escalations.models import Escalation, EventKind
 from security.retention import anonymise_due
 from security.tasks import anonymise_after_retention
+from tests.factories import OpenEscalationFactory, WithdrawnEscalationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,7 @@ YEAR = timedelta(days=365)
 
 @pytest.fixture
 def withdrawn(world):
-    escalation = world.raise_kirklees()
-    return services.withdraw(escalation, by=world.alice, reason="Resolved by a phone call.")
+    return WithdrawnEscalationFactory(why_withdrawn="Resolved by a phone call.")
 
 
 def test_a_childs_identifiers_are_kept_until_the_retention_period_ends(withdrawn):
@@ -58,7 +57,7 @@ def test_running_the_sweep_twice_anonymises_once(withdrawn):
 
 
 def test_a_child_with_an_escalation_still_open_is_not_anonymised(world, withdrawn):
-    world.raise_kirklees(child=Child.objects.get(pk=withdrawn.child_id))
+    OpenEscalationFactory(child=Child.objects.get(pk=withdrawn.child_id))
 
     with time_machine.travel(timezone.now() + 10 * YEAR):
         assert anonymise_due() == 0

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from audit.models import AuditEntry
 from escalations import services
 from security.subject_access import escalations_about, export
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def escalation(world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     services.add_note(escalation, by=world.alice, body="Spoke to Erin; she will ask her manager.")
     return escalation
 
