@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from celery.schedules import crontab
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -72,5 +73,12 @@ def test_the_period_is_a_setting(withdrawn, settings):
 
 def test_the_sweep_runs_daily_from_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["anonymise-after-retention"]
-    assert entry["task"] == "security.tasks.anonymise_after_retention"
+    assert entry["task"] == anonymise_after_retention.name
+    schedule = entry["schedule"]
+    # Once a day, every day: one hour and one minute, any day of the week, month and year.
+    assert isinstance(schedule, crontab)
+    assert (len(schedule.hour), len(schedule.minute)) == (1, 1)
+    assert schedule.day_of_week == set(range(7))
+    assert schedule.day_of_month == set(range(1, 32))
+    assert schedule.month_of_year == set(range(1, 13))
     assert settings.RETENTION_YEARS_AFTER_CLOSURE == 6
