@@ -121,6 +121,11 @@ BYPASSES = {
         from escalations import models
         getattr(models, "Escalation").objects.all()
     """,
+    "a queryset made by hand": """\
+        from escalations.models import EscalationQuerySet
+        EscalationQuerySet(Escalation).filter(pk=pk)
+    """,
+    "a queryset made by hand for a record": "QuerySet(model=Event).all()",
     "the class of an instance": "type(escalation).objects.get(pk=pk)",
     "__class__ of an instance": "escalation.__class__._default_manager.all()",
     "a queryset's model": "queryset.model.objects.all()",

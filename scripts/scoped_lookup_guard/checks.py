@@ -169,6 +169,12 @@ class ModuleCheck(ModuleNames):
         name = call_name(node)
         if name in SHORTCUTS:
             self._check_shortcut(node, name)
+        elif name and name.endswith("QuerySet"):
+            # EscalationQuerySet(Escalation) or QuerySet(model=Event): a manager's queryset
+            # made by hand.
+            given = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "model")]
+            if any(self.model_of(arg) for arg in given):
+                self.flag(node, f"{name}(...) on a guarded model: a queryset made by hand")
         elif name == "getattr" and isinstance(node.func, ast.Name) and node.args:
             self._check_getattr(node)
         elif name == "get_model":
