@@ -354,6 +354,10 @@ def test_an_escape_without_a_reason_in_brackets_is_an_error(escape):
     assert any(what.startswith("Escalation.objects.get") for what in found)
 
 
+def test_a_comment_that_only_mentions_the_guard_is_no_escape():
+    assert flagged("x = 1  # the scoped-lookup guard reads this module too\n") == []
+
+
 def test_an_escape_that_excuses_nothing_is_an_error():
     found = flagged("x = 1  # scoped-lookup: allowed (left over from a removed lookup)\n")
 

@@ -8,13 +8,14 @@ import tokenize
 from pathlib import Path
 
 from .checks import Finding, ModuleCheck
-from .rules import ESCAPE, PACKAGES, ROOT, trusted_layer
+from .rules import ESCAPE, ESCAPE_ATTEMPT, PACKAGES, ROOT, trusted_layer
 
 
 def _comments(source: str) -> dict[int, str]:
+    """The comments that are escapes, or try to be: those that start with scoped-lookup."""
     comments = {}
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.COMMENT and "scoped-lookup" in token.string:
+        if token.type == tokenize.COMMENT and ESCAPE_ATTEMPT.match(token.string):
             comments[token.start[0]] = token.string
     return comments
 

@@ -122,7 +122,8 @@ TRUSTED_LAYERS: tuple[tuple[str, str], ...] = (
     ("security/retention.py", "the retention sweep anonymises every child past retention"),
 )
 
-# An escape names its reason in brackets.
+# A comment that starts with scoped-lookup is an escape, which must name its reason in brackets.
+ESCAPE_ATTEMPT = re.compile(r"#\s*scoped-lookup\b")
 ESCAPE = re.compile(r"#\s*scoped-lookup:\s*allowed\s*\((?P<reason>.*[A-Za-z].*)\)\s*$")
 
 
