@@ -278,6 +278,7 @@ UNSCOPED = "Escalation.objects.get(pk=pk)\nEvent.objects.filter(escalation_id=pk
         "escalations/notifications.py",
         "escalations/notices/relay.py",
         "escalations/record/services.py",
+        "escalations/conference/services.py",
         "escalations/migrations/0001_initial.py",
         "security/management/commands/subject_access_export.py",
         "security/retention.py",

@@ -114,6 +114,10 @@ TRUSTED_LAYERS: tuple[tuple[str, str], ...] = (
         "services act on one escalation that acting_on has locked and authorised",
     ),
     ("escalations/record/services.py", "freezes the record copies that stage changes mark due"),
+    (
+        "escalations/conference/services.py",
+        "records and answers a conference concern for a person it has checked",
+    ),
     ("escalations/record/due.py", "marks a record due, inside the service's transaction"),
     ("escalations/clock.py", "the working-day clock, set by services and the sweep"),
     ("escalations/deadlines.py", "the deadline sweep acts for the system on every live one"),
