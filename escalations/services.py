@@ -1121,7 +1121,7 @@ def add_participant(
 
 def may_record_conference_concern(person: Person, partnership: Partnership) -> bool:
     """Conference chairs sit in children's social care: any member of a children's social care
-    agency of the partnership may record one (docs/adr/0004-conference-chairs.md)."""
+    agency of the partnership may record one (docs/adr/0005-conference-chairs.md)."""
     from cases.models import Sector
 
     return any(

@@ -1,7 +1,7 @@
 """Kirklees child protection conference escalations (Appendix 3 of the KSCP protocol).
 
 A conference chair (any member of a Kirklees children's social care agency: Role has no
-"conference chair", see docs/adr/0004-conference-chairs.md) records an agency's
+"conference chair", see docs/adr/0005-conference-chairs.md) records an agency's
 non-attendance or a missing or late report; the agency's safeguarding lead responds. Seen
 only by the chair who recorded it and the named agency's safeguarding leads and managers."""
 

@@ -14,6 +14,7 @@ from cases.models import Agency, Membership, Person
 from escalations import services
 from escalations.models import LIVE_STATES, Escalation, Event, EventKind, State
 from policies.models import AGENCY_ROLES, PARTNERSHIP_ROLES, Partnership, Role
+from tests.factories import OpenEscalationFactory
 
 
 def seed(n: int = 0) -> str:
@@ -118,13 +119,12 @@ def test_a_challenge_raised_after_seeding_gets_a_fresh_reference(seeded):
     alice = Person.objects.get(user__username="kir-school-practitioner")
     school = alice.memberships.get().agency
     csc = Agency.objects.get(name="Kirklees Children's Social Care")
-    esc = services.raise_escalation(
+    esc = OpenEscalationFactory(
         by=alice,
         child=services.ChildDetails(home_partnership=partnership, given_names="Demo"),
         raising_agency=school,
         receiving_agency=csc,
-        pathway="referral",
-        natures=["referral_decision"],
+        receiving_person=None,
         details="Invented.",
         outcome_sought="Invented.",
         interim_safety="Invented.",

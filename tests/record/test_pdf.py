@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalations import services
 from escalations.models import Escalation
 from escalations.record import engine
 from escalations.record.render import record_form, render_form_pdf, render_record_pdf, with_record
 from escalations.services import ActionItem
-from tests.record.conftest import climb_to_stage
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.record.helpers import body_text, page_texts, reader, squeezed, text_of
 
 FIRST_PAGE_PNG = Path(settings.BASE_DIR) / "var" / "record" / "first-page.png"
@@ -143,12 +145,35 @@ def test_the_first_page_is_kept_as_a_picture_to_look_at(resolved_at_stage_five, 
     assert FIRST_PAGE_PNG.stat().st_size > 10_000
 
 
+def record_queries(escalation) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        record_form(with_record(Escalation.objects.filter(pk=escalation.pk)).get())
+    return len(queries)
+
+
 def test_a_record_needs_a_fixed_number_of_queries_however_long_it_is(
-    resolved_at_stage_five, django_assert_max_num_queries
+    world, resolved_at_stage_five, django_assert_max_num_queries
 ):
+    esc = resolved_at_stage_five
+    shorter = record_queries(esc)
+    # Four more responses; reopened, a second stage episode and outcome with five more actions.
+    for i in range(4):
+        services.record_response(esc, by=world.erin, summary=f"Further response {i}.")
+    services.reopen(esc, by=world.dan, reason="The strategy discussion did not happen.")
+    services.resolve(
+        esc,
+        by=world.dan,
+        category="upheld",
+        summary="The strategy discussion is booked.",
+        raiser_satisfied=True,
+        actions=[ActionItem(f"Follow-up {i}", "Frank Ford", date(2027, 1, 4)) for i in range(5)],
+    )
+    esc.refresh_from_db()
+    assert (esc.responses.count(), esc.outcomes.count(), esc.actions.count()) == (5, 2, 7)
+
+    assert record_queries(esc) == shorter
     with django_assert_max_num_queries(16):
-        escalation = with_record(Escalation.objects.filter(pk=resolved_at_stage_five.pk)).get()
-        record_form(escalation)
+        record_form(with_record(Escalation.objects.filter(pk=esc.pk)).get())
 
 
 # --- hostile data --------------------------------------------------------------------------
@@ -162,7 +187,7 @@ HOSTILE = [
 
 
 def test_markup_in_the_details_is_printed_as_text_and_fetches_nothing(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         details="Look: " + " ".join(HOSTILE), outcome_sought="</p><h1>Forged heading</h1>"
     )
     escalation = with_record(Escalation.objects.filter(pk=esc.pk)).get()
@@ -223,7 +248,7 @@ def test_rendering_is_stopped_when_it_passes_its_time_limit(resolved_at_stage_fi
 
 
 def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
-    short = render_record_pdf(world.raise_kirklees())
+    short = render_record_pdf(OpenEscalationFactory())
     paragraphs = [
         f"Paragraph {i:03d}: the school shared a further disclosure and CSC's reply did not "
         f"address it, so the concern stands and is set out again here in full detail."
@@ -232,7 +257,7 @@ def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
     details = "\n\n".join(paragraphs)
     assert len(details) > 20_000
     unbroken = "x" * 300 + "END-OF-LONG-WORD"
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         details=details + "\n" + unbroken, initial_discussion_on=date(2026, 11, 3)
     )
     pdf = render_record_pdf(esc)
@@ -245,7 +270,7 @@ def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
 
 
 def test_accented_apostrophised_and_right_to_left_names_are_printed_whole(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         child=services.ChildDetails(
             home_partnership=world.kirklees,
             given_names="ليلى",
@@ -262,7 +287,7 @@ def test_accented_apostrophised_and_right_to_left_names_are_printed_whole(world)
 
 
 def test_missing_optional_fields_say_not_recorded(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         child=services.ChildDetails(
             home_partnership=world.kirklees, family_name="Testwell", is_family_group=True
         ),
@@ -278,7 +303,7 @@ def test_missing_optional_fields_say_not_recorded(world):
 
 
 def test_thirty_actions_all_appear_with_their_owners_and_dates(world):
-    esc = climb_to_stage(world, world.raise_kirklees(), 5)
+    esc = EscalationAtStageFactory(stage=5)
     actions = [
         ActionItem(
             f"Action number {i:02d}: write to the family",
