@@ -172,8 +172,9 @@ DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 RELAY_NOTICES_SECONDS = env_int("RELAY_NOTICES_SECONDS", 60)
 
 # Celery. The embedded default is kombu's filesystem transport: it works between processes
-# (web, worker, beat) with no server installed.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# (web, worker, beat) with no server installed. The host is named only because kombu warns of
+# a missing one; the transport uses none.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_QUEUE_DIR = VAR_DIR / "celery" / "queue"
 CELERY_PROCESSED_DIR = VAR_DIR / "celery" / "processed"
 CELERY_CONTROL_DIR = VAR_DIR / "celery" / "control"
