@@ -92,7 +92,7 @@ def main() -> int:
         processes[name] = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
     if web_answers(timeout=60):
         print(
-            f"\nEscalation Portal: http://{HOST}:{PORT}/  (web, worker and beat running;"
+            f"Escalation Portal: http://{HOST}:{PORT}/  (web, worker and beat running;"
             " Ctrl-C stops all three)\n",
             flush=True,
         )
