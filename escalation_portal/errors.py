@@ -43,19 +43,23 @@ class PortalExceptionReporter(ExceptionReporter):
     """Django builds the DEBUG answer to an exception from this (DEFAULT_EXCEPTION_REPORTER):
     here the portal's own page. Emails to ADMINS keep Django's full report (filtered above)."""
 
-    def _page(self) -> str:
-        from escalations.views import errors
-
-        bad_request = isinstance(self.exc_value, BadRequest | SuspiciousOperation)
-        page = errors.bad_request if bad_request else errors.server_error
-        return page(self.request).content.decode()
+    def _bad_request(self) -> bool:
+        # Django answers these with 400, through this same page builder.
+        return isinstance(self.exc_value, BadRequest | SuspiciousOperation)
 
     def get_traceback_html(self) -> str:
-        return super().get_traceback_html() if self.is_email else self._page()
+        if self.is_email:
+            return super().get_traceback_html()
+        from escalations.views import errors
+
+        page = errors.bad_request if self._bad_request() else errors.server_error
+        return page(self.request).content.decode()
 
     def get_traceback_text(self) -> str:
         if self.is_email:
             return super().get_traceback_text()
+        if self._bad_request():
+            return "Sorry, there is a problem with what was sent.\n"
         reference = request_ids.for_request(self.request) if self.request else request_ids.current()
         return f"Sorry, there is a problem with the service. Reference: {reference}\n"
 

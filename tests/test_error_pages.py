@@ -131,6 +131,23 @@ def test_a_server_error_shows_the_portals_page_with_the_reference_logged_once_wi
     assert "OperationalError: the database went away" in written
 
 
+@DEBUG_ON_AND_OFF
+def test_a_request_the_portal_cannot_read_is_a_bad_request_page_logged_in_one_line(
+    debug, settings, db
+):
+    settings.DEBUG = debug
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    client = Client(raise_request_exception=False)
+    with console_log() as log:
+        response = client.post("/sign-in/", {f"field{n}": "x" for n in range(10)})
+    assert response.status_code == 400
+    assert is_portal_page(response, "Sorry, there is a problem with what was sent")
+    written = log.getvalue()
+    (line,) = lines_for(written, response.headers["X-Request-ID"])
+    assert "django.security.TooManyFieldsSent" in line
+    assert "Traceback" not in written
+
+
 def test_a_client_cannot_choose_its_request_id_without_a_trusted_proxy(settings, client, db):
     settings.TRUSTED_PROXY_COUNT = 0
     response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="chosen-by-the-client")
@@ -171,3 +188,22 @@ def test_a_django_log_line_is_written_once_with_debug_on(settings, monkeypatch):
                 monkeypatch.setattr(handler, "emit", lambda record, h=handler: written.append(h))
     logging.getLogger("django.request").warning("Forbidden (Permission denied): /approvals/")
     assert [handler.name for handler in written] == ["console"]
+
+
+def test_with_debug_on_a_client_not_asking_for_html_gets_the_reference_not_a_traceback(
+    settings, world, monkeypatch
+):
+    settings.DEBUG = True
+
+    def database_gone(request):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr("escalations.views.home.visible_escalations", database_gone)
+    client = Client(raise_request_exception=False)
+    sign_in(client, world.alice)
+    response = client.get("/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 500
+    assert response.content.decode() == (
+        "Sorry, there is a problem with the service. "
+        f"Reference: {response.headers['X-Request-ID']}\n"
+    )
