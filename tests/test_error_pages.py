@@ -28,8 +28,29 @@ def console_log():
         handler.setStream(previous)
 
 
+@pytest.fixture
+def alice_whose_home_page_fails(world, monkeypatch) -> Client:
+    """Alice, signed in, and her home page's database query fails (fault injected)."""
+
+    def database_gone(request):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr("escalations.views.home.visible_escalations", database_gone)
+    client = Client(raise_request_exception=False)
+    sign_in(client, world.alice)
+    return client
+
+
 def lines_for(log: str, request_id: str) -> list[str]:
     return [line for line in log.splitlines() if f"[{request_id}]" in line]
+
+
+def only_line_logged(log: io.StringIO, response) -> str:
+    """What answering the request logged: one line, naming its request id, no traceback."""
+    written = log.getvalue()
+    assert written.count("\n") == 1 and "Traceback" not in written, written
+    (line,) = lines_for(written, response.headers["X-Request-ID"])
+    return line
 
 
 def is_portal_page(response, title: str) -> bool:
@@ -55,11 +76,9 @@ def test_a_wrong_address_shows_the_portals_page_not_found(debug, settings, clien
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert ("Content-Security-Policy" in response.headers) is not debug
-    request_id = response.headers["X-Request-ID"]
-    assert REQUEST_ID.match(request_id)
-    (line,) = lines_for(log.getvalue(), request_id)
+    assert REQUEST_ID.match(response.headers["X-Request-ID"])
+    line = only_line_logged(log, response)
     assert "WARNING django.request" in line and "Not Found: /no-such-page/" in line
-    assert "Traceback" not in log.getvalue()
 
 
 @DEBUG_ON_AND_OFF
@@ -85,11 +104,8 @@ def test_a_refusal_shows_the_portals_page_and_logs_one_line_without_a_traceback(
         response = client.get("/approvals/")
     assert response.status_code == 403
     assert is_portal_page(response, "You cannot do that")
-    written = log.getvalue()
-    (line,) = lines_for(written, response.headers["X-Request-ID"])
+    line = only_line_logged(log, response)
     assert "WARNING django.request" in line and "Forbidden (Permission denied): /approvals/" in line
-    assert written.count("\n") == 1, written
-    assert "Traceback" not in written
 
 
 @DEBUG_ON_AND_OFF
@@ -100,24 +116,16 @@ def test_a_form_posted_without_its_csrf_token_shows_the_expired_form_page(debug,
         response = client.post("/sign-in/", {"username": "alice", "password": "x"})
     assert response.status_code == 403
     assert is_portal_page(response, "Your form has expired")
-    written = log.getvalue()
-    (line,) = lines_for(written, response.headers["X-Request-ID"])
+    line = only_line_logged(log, response)
     assert "WARNING django.security.csrf" in line and "CSRF" in line
-    assert written.count("\n") == 1, written
 
 
 @DEBUG_ON_AND_OFF
 def test_a_server_error_shows_the_portals_page_with_the_reference_logged_once_with_its_traceback(
-    debug, settings, world, monkeypatch
+    debug, settings, alice_whose_home_page_fails
 ):
     settings.DEBUG = debug
-
-    def database_gone(request):
-        raise OperationalError("the database went away")
-
-    monkeypatch.setattr("escalations.views.home.visible_escalations", database_gone)
-    client = Client(raise_request_exception=False)
-    sign_in(client, world.alice)
+    client = alice_whose_home_page_fails
     with console_log() as log:
         response = client.get("/")
     assert response.status_code == 500
@@ -142,10 +150,7 @@ def test_a_request_the_portal_cannot_read_is_a_bad_request_page_logged_in_one_li
         response = client.post("/sign-in/", {f"field{n}": "x" for n in range(10)})
     assert response.status_code == 400
     assert is_portal_page(response, "Sorry, there is a problem with what was sent")
-    written = log.getvalue()
-    (line,) = lines_for(written, response.headers["X-Request-ID"])
-    assert "django.security.TooManyFieldsSent" in line
-    assert "Traceback" not in written
+    assert "django.security.TooManyFieldsSent" in only_line_logged(log, response)
 
 
 def test_a_client_cannot_choose_its_request_id_without_a_trusted_proxy(settings, client, db):
@@ -191,16 +196,10 @@ def test_a_django_log_line_is_written_once_with_debug_on(settings, monkeypatch):
 
 
 def test_with_debug_on_a_client_not_asking_for_html_gets_the_reference_not_a_traceback(
-    settings, world, monkeypatch
+    settings, alice_whose_home_page_fails
 ):
     settings.DEBUG = True
-
-    def database_gone(request):
-        raise OperationalError("the database went away")
-
-    monkeypatch.setattr("escalations.views.home.visible_escalations", database_gone)
-    client = Client(raise_request_exception=False)
-    sign_in(client, world.alice)
+    client = alice_whose_home_page_fails
     response = client.get("/", HTTP_ACCEPT="application/json")
     assert response.status_code == 500
     assert response.content.decode() == (
