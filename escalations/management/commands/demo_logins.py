@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from cases.demo import DEMO_PASSWORD, FEATURED, demo_logins
+from cases.models import Membership
 
 
 class Command(BaseCommand):
@@ -14,7 +16,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        rows = demo_logins(FEATURED if options["featured"] else None)
+        migrated = Membership._meta.db_table in connection.introspection.table_names()
+        rows = demo_logins(FEATURED if options["featured"] else None) if migrated else []
         if not rows:
             self.stdout.write("No demo logins yet: run `make run` (or `manage.py seed_demo`).")
             return
@@ -25,6 +28,6 @@ class Command(BaseCommand):
         )
         width = max(len(row.username) for row in rows)
         for row in rows:
-            self.stdout.write(f"  {row.username.ljust(width)}  {row.role}, {row.where}")
+            self.stdout.write(f"  {row.username.ljust(width)}  {row.name}: {row.role}, {row.where}")
         if options["featured"]:
             self.stdout.write(f"All {everyone} demo logins: make logins")
