@@ -81,6 +81,41 @@ def test_the_demo_logins_command_lists_every_demo_person(seeded):
         assert username in text
 
 
+def demo_logins_output(*args: str) -> list[str]:
+    out = StringIO()
+    call_command("demo_logins", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+def test_each_demo_person_is_one_line_of_the_logins_even_with_three_roles(seeded):
+    lines = demo_logins_output()
+    assert len(lines) == len(set(lines))
+    for username in (
+        get_user_model()
+        .objects.filter(email__endswith="@demo.invalid")
+        .values_list("username", flat=True)
+    ):
+        assert sum(line.split()[0] == username for line in lines[1:]) == 1, username
+    (robin,) = [line for line in lines if "kir-smallsteps-lead" in line]
+    assert "Practitioner, safeguarding lead, head of service / senior manager" in robin
+
+
+def test_the_short_table_shows_each_role_and_each_partnership_once_at_least(seeded):
+    lines = demo_logins_output("--featured")
+    assert DEMO_PASSWORD in lines[0]
+    assert lines[-1] == f"All {len(demo_logins_output()) - 1} demo logins: make logins"
+    table = lines[1:-1]
+    assert 8 <= len(table) <= 12
+    assert len(table) == len(set(table))
+    for role in Role:
+        assert any(role.label.lower() in line.lower() for line in table), role.label
+    for partnership in Partnership.objects.all():
+        assert any(
+            partnership.slug.title() in line or partnership.reference_prefix.lower() + "-" in line
+            for line in table
+        ), partnership.slug
+
+
 def test_some_live_escalations_are_past_due_and_not_yet_marked_overdue(seeded):
     live = Escalation.objects.filter(state__in=LIVE_STATES)
     assert live.exists()

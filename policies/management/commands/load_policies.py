@@ -19,6 +19,8 @@ class Command(BaseCommand):
                 added = load_directory()
         except LadderFileError as exc:
             raise CommandError(f"No ladder loaded. {exc}") from exc
+        if options["verbosity"] < 1:  # -v 0: `make run` keeps its first screen short
+            return
         for result in results:
             what = "new version" if result.created else "unchanged"
             self.stdout.write(f"{result.slug}: ladder v{result.version} ({what})")
