@@ -4,24 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrations-check bench install clean
+.PHONY: run logins test lint format migrations-check bench install clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@echo "Creating .venv with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
 
+# Quiet (errors only), so the first `make run` fits on a screen.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	@echo "Installing the portal and its tools into .venv (the first time takes a few minutes)"
+	@$(BIN)/python -m pip install --quiet --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --quiet -e ".[dev]"
+	@touch $(STAMP)
 
 install: $(STAMP)
 
 ## Start the portal with demo data: web on http://127.0.0.1:8000/, a Celery worker and beat.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_policies
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --escalations $${DEMO_ESCALATIONS:-200}
-	DEBUG=$${DEBUG:-true} $(BIN)/python scripts/run_portal.py
+	@echo "Preparing the demo: database, ladders, invented people and escalations"
+	@DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input -v 0
+	@DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_policies -v 0
+	@DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --quiet --escalations $${DEMO_ESCALATIONS:-200}
+	@DEBUG=$${DEBUG:-true} $(BIN)/python scripts/run_portal.py
+
+## Every demo login (make run shows one per role and partnership).
+logins: $(STAMP)
+	@DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo_logins
 
 ## Lint, check formatting, imports and migrations, then the whole test suite.
 test: $(STAMP)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from django.http import HttpRequest
 
 import security.client
 from audit.models import AuditEntry
+from escalation_portal import request_ids
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -17,9 +17,8 @@ def client_address(request: HttpRequest) -> str | None:
 
 
 def request_id(request: HttpRequest) -> str:
-    if not hasattr(request, "_audit_request_id"):
-        request._audit_request_id = request.META.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
-    return request._audit_request_id
+    # The id in the response header and on the log lines (escalation_portal.request_ids).
+    return request_ids.for_request(request)
 
 
 def record(

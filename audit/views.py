@@ -19,6 +19,7 @@ from audit.models import AuditEntry, oversees_audit
 from cases.models import Child
 from cases.people import person_for
 from policies.models import Role
+from security.subject_access import escalations_about
 from security.subject_access import export as subject_access_export
 
 PAGE_SIZE = 50
@@ -112,13 +113,14 @@ def subject_access(request: HttpRequest) -> HttpResponse:
     partnerships = person.partnership_ids({Role.PARTNERSHIP_ADMIN}) if person else set()
     if not partnerships:
         raise Http404
+    # scoped-lookup: allowed (children of the partnerships this administrator answers for)
     children = Child.objects.filter(home_partnership_id__in=partnerships).select_related(
         "home_partnership"
     )
     form = SubjectAccessForm(request.POST or None, children=children)
     if request.method == "POST" and form.is_valid():
         child = form.cleaned_data["child"]
-        data = subject_access_export(child, request=request)
+        data = subject_access_export(child, escalations_about(child, request.user), request=request)
         response = HttpResponse(
             json.dumps(data, indent=2, ensure_ascii=False),
             content_type="application/json; charset=utf-8",

@@ -192,21 +192,50 @@ def seed_people() -> list[DemoLogin]:
     return logins
 
 
-def demo_logins() -> list[DemoLogin]:
-    """The demo accounts as they are now (for printing)."""
-    rows = []
+# The first screen of `make run`: each role once, each partnership at least once, the agency
+# shared by two partnerships and the one person holding three roles.
+FEATURED = [
+    "kir-school-practitioner",
+    "kir-school-line-manager",
+    "kir-school-safeguarding-lead",
+    "kir-csc-senior-manager",
+    "kir-partnership-business-manager",
+    "brk-partnership-chair",
+    "lin-partnership-partnership-admin",
+    "ply-school-line-manager",
+    "shared-police-practitioner",
+    "kir-smallsteps-lead",
+]
+
+
+def demo_logins(usernames: list[str] | None = None) -> list[DemoLogin]:
+    """The demo accounts as they are now (for printing): one row per person and place, a
+    person's several roles there in one row. Only `usernames`, in that order, if given."""
     memberships = (
         Membership.objects.filter(person__user__email__endswith="@demo.invalid")
         .select_related("person__user", "agency", "partnership")
+        .prefetch_related("agency__partnerships")
         .order_by("person__user__username", "id")
     )
+    if usernames is not None:
+        memberships = memberships.filter(person__user__username__in=usernames)
+    rows: dict[tuple[str, str], DemoLogin] = {}
     for m in memberships:
-        rows.append(
-            DemoLogin(
-                m.person.user.username,
-                m.person.full_name,
-                m.get_role_display(),
-                str(m.agency or m.partnership),
-            )
-        )
-    return rows
+        key = (m.person.user.username, _where(m))
+        role = m.get_role_display()
+        if key in rows:
+            role = f"{rows[key].role}, {role[0].lower()}{role[1:]}"
+        rows[key] = DemoLogin(key[0], m.person.full_name, role, key[1])
+    ordered = list(rows.values())
+    if usernames is not None:
+        ordered.sort(key=lambda row: usernames.index(row.username))
+    return ordered
+
+
+def _where(membership: Membership) -> str:
+    if membership.partnership is not None:
+        return f"{membership.partnership.slug.title()} partnership"
+    partnerships = sorted(p.slug.title() for p in membership.agency.partnerships.all())
+    if len(partnerships) > 1:
+        return f"{membership.agency.name}: {' and '.join(partnerships)}"
+    return membership.agency.name

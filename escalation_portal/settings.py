@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, an error page or a redirect included, carries the request id.
+    "escalation_portal.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "audit.middleware.HistoryContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # The portal's "Page not found" with DEBUG on too; inside the headers' middleware above.
+    "escalation_portal.errors.ErrorPagesMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -168,8 +172,9 @@ DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 RELAY_NOTICES_SECONDS = env_int("RELAY_NOTICES_SECONDS", 60)
 
 # Celery. The embedded default is kombu's filesystem transport: it works between processes
-# (web, worker, beat) with no server installed.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# (web, worker, beat) with no server installed. The host is named only because kombu warns of
+# a missing one; the transport uses none.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_QUEUE_DIR = VAR_DIR / "celery" / "queue"
 CELERY_PROCESSED_DIR = VAR_DIR / "celery" / "processed"
 CELERY_CONTROL_DIR = VAR_DIR / "celery" / "control"
@@ -228,13 +233,52 @@ CELERY_BEAT_SCHEDULE = {
 # The escalation record PDF: a render that takes longer is stopped (escalations/record/engine.py).
 RECORD_RENDER_SECONDS = float(env_int("RECORD_RENDER_SECONDS", 20))
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# One line per event, each with the id of the request it belongs to ("-" outside a request).
+# A refusal (4xx) is one line without a traceback; a server error is logged once, with its
+# traceback, by django.request: runserver's access line for it and Django's own console handler
+# (a second copy of every django.* line with DEBUG on) are left out.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {
+        "request_id": {"()": "escalation_portal.request_ids.RequestIdLogFilter"},
+        "refusals_without_traceback": {
+            "()": "escalation_portal.log_filters.RefusalsWithoutTraceback"
+        },
+        "successful_requests_only": {"()": "escalation_portal.log_filters.SuccessfulRequestsOnly"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "refusals_without_traceback"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["successful_requests_only"],
+        },
+        # Django's default: server errors emailed to ADMINS, if ever set, with DEBUG off.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": LOG_LEVEL},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
         # Failures and lockouts are warnings; its info lines repeat every successful sign-in.
@@ -266,6 +310,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_FAILURE_VIEW = "escalations.views.errors.csrf_failure"
 # Error reports (emails to ADMINS, if ever set) carry no posted values and no local variables.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "escalation_portal.errors.NoPersonalDataReporterFilter"
+# With DEBUG on, an exception is answered with the portal's own error page, not Django's.
+DEFAULT_EXCEPTION_REPORTER = "escalation_portal.errors.PortalExceptionReporter"
 
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 8 * 60 * 60)
 

@@ -16,6 +16,7 @@ urlpatterns = [
 ]
 
 # Error pages that say nothing about any record (a forbidden record is a missing one).
+handler400 = "escalations.views.errors.bad_request"
 handler403 = "escalations.views.errors.forbidden"
 handler404 = "escalations.views.errors.not_found"
 handler500 = "escalations.views.errors.server_error"

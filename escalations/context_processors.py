@@ -55,6 +55,7 @@ def unread_count(user) -> int:
     if person is None:
         return 0
     # One query: escalation and conference notices counted together.
+    # scoped-lookup: allowed (the reader's own notices, about what visible_notices lets them see)
     return (
         Notice.objects.filter(recipient=person, read_at__isnull=True)
         .filter(visible_notices(user))

@@ -155,6 +155,7 @@ def _without_insert_history():
 
 def _seed_escalations(n: int, *, seed: int = 2026) -> int:
     """Top the demo data up to n escalations (existing ones count). Returns how many were made."""
+    # scoped-lookup: allowed (seed_demo and bench top invented data up to n, from the console)
     existing = Escalation.objects.count()
     wanted = n - existing
     if wanted <= 0:

@@ -53,7 +53,7 @@ AGENCY_OVERSIGHT_ROLES = frozenset({Role.LINE_MANAGER, Role.SAFEGUARDING_LEAD, R
 # playgroup 3 to 4), so a senior manager (Berkshire: "a senior manager with responsibility for
 # safeguarding"; SPEC section 2: a VCF management committee member acts as one) gives the
 # independent check the lead would have given, and a line manager approves only where the
-# agency has no other senior manager. docs/adr/0005-approval-without-a-safeguarding-lead.md.
+# agency has no other senior manager. docs/adr/0007-approval-without-a-safeguarding-lead.md.
 APPROVAL_FALLBACK_ROLES = (Role.SENIOR_MANAGER, Role.LINE_MANAGER)
 
 

@@ -1,7 +1,12 @@
-"""Runs the web server, a Celery worker and Celery beat together; Ctrl-C stops all three."""
+"""Runs the web server, a Celery worker and Celery beat together; Ctrl-C stops all three.
+
+Once the web server answers it prints the address and a short table of demo logins, last, so
+they are what a newcomer sees: the worker and beat start without their banners and log only
+warnings and errors (CELERY_LOG_LEVEL=info shows every task)."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,28 +16,59 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOST = os.environ.get("PORTAL_HOST", "127.0.0.1")
 PORT = os.environ.get("PORTAL_PORT", "8000")
+CELERY_LOG_LEVEL = os.environ.get("CELERY_LOG_LEVEL", "warning")
+CELERY = [str(BIN / "celery"), "-A", "escalation_portal", "--quiet"]
 
 COMMANDS = {
-    "web": [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
+    # --nostatic: WhiteNoise serves static files, as in production, and a missing one gets the
+    # portal's "Page not found" rather than Django's debug page.
+    "web": [
+        sys.executable,
+        "manage.py",
+        "runserver",
+        f"{HOST}:{PORT}",
+        "--noreload",
+        "--nostatic",
+        "--skip-checks",  # migrate has just run them
+    ],
     "worker": [
-        str(BIN / "celery"),
-        "-A",
-        "escalation_portal",
+        *CELERY,
         "worker",
         "-l",
-        "info",
+        CELERY_LOG_LEVEL,
         "--concurrency",
         "2",
         "-n",
         "portal-worker@%h",
     ],
-    "beat": [str(BIN / "celery"), "-A", "escalation_portal", "beat", "-l", "info"],
+    "beat": [*CELERY, "beat", "-l", CELERY_LOG_LEVEL],
 }
+
+
+def web_answers(timeout: float) -> bool:
+    """The web server accepts connections (a bare connection: no request, so no log line)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, int(PORT)), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def main() -> int:
     os.chdir(ROOT)
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DEBUG": os.environ.get("DEBUG", "true"),
+        "PYTHONUNBUFFERED": "1",
+        # This is the demo; production runs gunicorn (docker-compose.yml).
+        "DJANGO_RUNSERVER_HIDE_WARNING": "true",
+        # The demo may be started as root (a container, a CI machine); production runs the
+        # worker as its own user. Seven lines of warning on the first screen say nothing new.
+        "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",
+    }
     processes: dict[str, subprocess.Popen] = {}
 
     def stop(*_args: object) -> None:
@@ -54,12 +90,15 @@ def main() -> int:
         signal.signal(signum, lambda *a: (stop(), sys.exit(0)))
     for name, command in COMMANDS.items():
         processes[name] = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
-    print(
-        f"\nEscalation Portal: http://{HOST}:{PORT}/  (web, worker and beat running;"
-        " Ctrl-C stops all three)\n",
-        flush=True,
-    )
-    subprocess.run([sys.executable, "manage.py", "demo_logins"], env=env, check=False)
+    if web_answers(timeout=60):
+        print(
+            f"Escalation Portal: http://{HOST}:{PORT}/  (web, worker and beat running;"
+            " Ctrl-C stops all three)\n",
+            flush=True,
+        )
+        subprocess.run(
+            [sys.executable, "manage.py", "demo_logins", "--featured"], env=env, check=False
+        )
     while all(process.poll() is None for process in processes.values()):
         time.sleep(0.5)
     ended = [name for name, process in processes.items() if process.poll() is not None]

@@ -1,14 +1,20 @@
-"""Subject access (UK GDPR article 15): everything the portal holds about one child."""
+"""Subject access (UK GDPR article 15): everything the portal holds about one child.
+
+The escalations come in from the caller, already scoped: escalations_about(child, user) for a
+partnership administrator answering through the portal; every escalation about the child for
+an operator at the console (the subject_access_export command)."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from audit.log import record
 from audit.models import AuditEntry
 from cases.models import Child
+from cases.people import person_for
 from escalations.models import Escalation
+from policies.models import Role
 
 
 def _when(value) -> str | None:
@@ -125,10 +131,23 @@ def _escalation(esc: Escalation) -> dict:
     }
 
 
-def gather(child: Child) -> dict:
-    """The child, every escalation about them with its record, and the audit entries about it."""
+def escalations_about(child: Child, user) -> QuerySet[Escalation]:
+    """The escalations about the child that this person may export: every one of the child's
+    partnership (a request is answered by the partnership, whose roles see all its escalations
+    through for_partnership_figures; visible_to would leave out those not yet shared with it),
+    for that partnership's administrators only; none for anyone else."""
+    person = person_for(user)
+    partnership = child.home_partnership
+    if person is None or partnership.pk not in person.partnership_ids({Role.PARTNERSHIP_ADMIN}):
+        return Escalation.objects.none()
+    return Escalation.objects.for_partnership_figures(user, partnership).filter(child=child)
+
+
+def gather(child: Child, escalations: QuerySet[Escalation]) -> dict:
+    """The child, the escalations about them with their records, and the audit entries about
+    them."""
     escalations = list(
-        Escalation.objects.filter(child=child)
+        escalations.filter(child=child)
         .with_summary()
         .select_related("receiving_person")
         .prefetch_related(
@@ -178,12 +197,16 @@ def gather(child: Child) -> dict:
     }
 
 
-def export(child: Child, *, request: HttpRequest | None = None, user=None) -> dict:
+def export(
+    child: Child,
+    escalations: QuerySet[Escalation],
+    *,
+    request: HttpRequest | None = None,
+    user=None,
+) -> dict:
     """gather(), with the export itself written to the audit log first."""
     agencies = set(
-        Escalation.objects.filter(child=child).values_list(
-            "raising_agency_id", "receiving_agency_id"
-        )
+        escalations.filter(child=child).values_list("raising_agency_id", "receiving_agency_id")
     )
     record(
         request,
@@ -195,4 +218,4 @@ def export(child: Child, *, request: HttpRequest | None = None, user=None) -> di
         agency_ids=sorted({a for pair in agencies for a in pair}),
         user=user,
     )
-    return gather(child)
+    return gather(child, escalations)

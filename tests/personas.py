@@ -13,32 +13,16 @@ Robin runs a one-person voluntary group: practitioner, safeguarding lead and sen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
-from django.contrib.auth import get_user_model
-
-from cases.models import Agency, Membership, Person, Sector
-from escalations import services
+from cases.models import Agency, Person, Sector
 from policies.loading import load_ladders
 from policies.models import Partnership, Role
+from tests.factories.cases import AgencyFactory, PersonFactory
 
 
 def make_person(username: str, full_name: str, *roles: tuple) -> Person:
-    user = get_user_model().objects.create_user(
-        username=username,
-        email=f"{username}@example.invalid",
-        password="correct-horse-battery-staple",
-    )
-    person = Person.objects.create(user=user, full_name=full_name, email=user.email)
-    for where, role, *title in roles:
-        field = "partnership" if isinstance(where, Partnership) else "agency"
-        Membership.objects.create(
-            person=person,
-            role=role,
-            job_title=title[0] if title else Role(role).label,
-            **{field: where},
-        )
-    return person
+    """A named person with their roles: (agency or partnership, role[, job title]) each."""
+    return PersonFactory(user__username=username, full_name=full_name, roles=roles)
 
 
 @dataclass
@@ -71,33 +55,6 @@ class World:
     pat: Person
     robin: Person
 
-    def raise_kirklees(self, by: Person | None = None, **overrides):
-        """Alice's challenge to CSC about a Kirklees child, at stage 1 unless told otherwise."""
-        by = by or self.alice
-        fields = {
-            "by": by,
-            "child": services.ChildDetails(
-                home_partnership=self.kirklees,
-                given_names="Poppy",
-                family_name="Testwell",
-                date_of_birth=date(2019, 4, 2),
-                address="1 Invented Row, Nowhere",
-            ),
-            "raising_agency": self.school
-            if by in (self.alice, self.bob, self.carol, self.dan)
-            else by.memberships.first().agency,
-            "receiving_agency": self.csc,
-            "receiving_person": self.erin,
-            "pathway": "referral",
-            "natures": ["referral_decision"],
-            "details": "CSC declined the referral despite new disclosures.",
-            "outcome_sought": "The referral is reconsidered by a manager.",
-            "interim_safety": "The school's DSL checks in with Poppy daily.",
-            "initial_discussion_on": date(2026, 11, 2),
-        }
-        fields.update(overrides)
-        return services.raise_escalation(**fields)
-
 
 def build_world() -> World:
     load_ladders()
@@ -105,9 +62,7 @@ def build_world() -> World:
     kirklees, berkshire = p["kirklees"], p["berkshire"]
 
     def agency(name, sector, *partnerships):
-        a = Agency.objects.create(name=name, sector=sector)
-        a.partnerships.set(partnerships)
-        return a
+        return AgencyFactory(name=name, sector=sector, partnerships=partnerships)
 
     school = agency("Meadow School", Sector.EDUCATION, kirklees)
     csc = agency("Northfold Children's Social Care", Sector.CHILDRENS_SOCIAL_CARE, kirklees)

@@ -10,9 +10,9 @@ from escalations.record.services import freeze_due_records
 from policies.loading import load_directory
 from policies.models import ClosureDay
 from security.two_factor import new_backup_codes
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.helpers import sign_in
 from tests.personas import make_person
-from tests.record.conftest import climb_to_stage
 
 
 @pytest.fixture
@@ -33,8 +33,7 @@ def filled(world, client, settings, tmp_path):
     new_backup_codes(world.alice.user)
     client.post("/sign-in/", {"username": "alice", "password": "not her password"})
     client.cookies.clear()
-    esc = world.raise_kirklees()
-    climb_to_stage(world, esc, 5)  # Kirklees keeps the record from stage 5
+    esc = EscalationAtStageFactory(stage=5)  # Kirklees keeps the record from stage 5
     freeze_due_records()
     sign_in(client, world.alice)
     client.get(f"/escalations/{esc.reference}/")  # an audited read
@@ -95,9 +94,9 @@ def test_the_escalation_and_event_lists_do_not_query_per_row(
     client, superuser, world, django_assert_max_num_queries
 ):
     for _ in range(5):
-        world.raise_kirklees()
+        OpenEscalationFactory()
     sign_in(client, superuser)
-    for model in (type(world.raise_kirklees()), Event):
+    for model in (type(OpenEscalationFactory()), Event):
         with django_assert_max_num_queries(12):
             assert client.get(admin_url(model, "changelist")).status_code == 200
 

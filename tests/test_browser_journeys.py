@@ -24,6 +24,7 @@ from tests.browser import (
     sign_out_browser,
     tab_to,
 )
+from tests.factories import OpenEscalationFactory
 from tests.personas import make_person
 
 pytestmark = pytest.mark.browser
@@ -275,7 +276,7 @@ def test_pan_cheshire_step_1_is_resolved_with_parents_told(page: Page, live_serv
     teacher = make_person("tia", "Tia Thorn", (school, Role.PRACTITIONER, "Class Teacher"))
     make_person("wes", "Wes Willow", (csc, Role.PRACTITIONER, "Social Worker"))
     # Given a Pan-Cheshire challenge at step 1
-    escalation = world.raise_kirklees(
+    escalation = OpenEscalationFactory(
         by=teacher,
         raising_agency=school,
         receiving_agency=csc,
@@ -314,7 +315,7 @@ def test_a_lead_returns_the_escalation_with_comments_and_approves_the_second_ask
     page: Page, live_server, world
 ):
     # Given Alice's challenge at stage 1
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in_browser(page, live_server, world.alice)
     open_escalation(page, escalation)
 
@@ -360,7 +361,7 @@ def test_a_lead_returns_the_escalation_with_comments_and_approves_the_second_ask
 
 def test_a_practitioner_withdraws_a_challenge_by_keyboard_alone(page: Page, live_server, world):
     # Given Alice's open challenge
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
 
     # When she signs in and withdraws it using only the keyboard
     sign_in_browser(page, live_server, world.alice, keyboard=True)

@@ -57,7 +57,7 @@ def test_settings_default_to_sqlite_and_the_embedded_broker(tmp_path):
     assert result.returncode == 0, result.stderr
     engine, broker, zone, email, debug = json.loads(result.stdout.strip().splitlines()[-1])
     assert engine == "django.db.backends.sqlite3"
-    assert broker == "filesystem://"
+    assert broker == "filesystem://localhost//"
     assert zone == "Europe/London"
     assert email.endswith("console.EmailBackend")
     assert debug is True

@@ -4,6 +4,7 @@ import re
 
 from django.core import mail
 
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 
@@ -85,7 +86,7 @@ def test_an_unknown_email_gets_the_same_answer_and_no_email(client, world):
 
 
 def test_every_page_has_a_unique_title_and_the_skip_link(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.carol)
     titles = set()
     for url in [

@@ -11,6 +11,14 @@ from audit.models import AuditEntry
 from escalations import services
 from escalations.models import Escalation, State
 from escalations.record.services import freeze_due_records
+from tests.factories import (
+    AwaitingApprovalEscalationFactory,
+    DraftEscalationFactory,
+    EscalationAtStageFactory,
+    OpenEscalationFactory,
+    ResolvedEscalationFactory,
+    climb,
+)
 from tests.helpers import sign_in
 
 
@@ -23,7 +31,7 @@ def without_csrf(content: bytes) -> str:
 
 
 def test_the_raiser_sees_the_summary_ladder_holder_and_timeline(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     response = client.get(page_of(escalation))
     content = response.content.decode()
@@ -36,7 +44,7 @@ def test_the_raiser_sees_the_summary_ladder_holder_and_timeline(client, world):
 
 
 def test_reading_the_escalation_page_is_audited(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     client.get(page_of(escalation))
     entry = AuditEntry.objects.get(kind=AuditEntry.Kind.READ)
@@ -45,7 +53,7 @@ def test_reading_the_escalation_page_is_audited(client, world):
 
 
 def test_someone_elses_escalation_and_a_missing_one_get_the_same_404(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.charlie)
     forbidden = client.get(page_of(escalation))
     missing = client.get("/escalations/KIR-2026-99999/")
@@ -56,13 +64,13 @@ def test_someone_elses_escalation_and_a_missing_one_get_the_same_404(client, wor
 
 
 def test_another_partnership_cannot_see_it(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.mallory)
     assert client.get(page_of(escalation)).status_code == 404
 
 
 def test_only_the_actions_the_person_may_take_appear(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     content = client.get(page_of(escalation)).content.decode()
     assert "Escalate to the next stage" in content
@@ -77,7 +85,7 @@ def test_only_the_actions_the_person_may_take_appear(client, world):
 
 
 def test_an_action_the_person_may_not_take_is_forbidden(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.erin)
     assert client.get(page_of(escalation) + "escalate/").status_code == 403
     response = client.post(
@@ -89,7 +97,7 @@ def test_an_action_the_person_may_not_take_is_forbidden(client, world):
 
 
 def test_escalating_says_who_it_goes_to_and_that_approval_comes_first(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     content = client.get(page_of(escalation) + "escalate/").content.decode()
     assert "Stage 2: Written confirmation" in content
@@ -98,7 +106,7 @@ def test_escalating_says_who_it_goes_to_and_that_approval_comes_first(client, wo
 
 
 def test_escalating_needs_a_reason(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     response = client.post(
         page_of(escalation) + "escalate/", {"revision": escalation.revision, "reason": " "}
@@ -108,7 +116,7 @@ def test_escalating_needs_a_reason(client, world):
 
 
 def test_a_stale_form_saves_nothing_and_keeps_what_was_typed(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     old_revision = escalation.revision
     services.add_note(escalation, by=world.erin, body="Erin called back.")
     sign_in(client, world.alice)
@@ -126,7 +134,7 @@ def test_a_stale_form_saves_nothing_and_keeps_what_was_typed(client, world):
 
 
 def test_a_double_submitted_action_acts_once(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     data = {"revision": escalation.revision, "reason": "No reply"}
     first = client.post(page_of(escalation) + "escalate/", data)
@@ -138,9 +146,7 @@ def test_a_double_submitted_action_acts_once(client, world):
 
 
 def test_the_lead_approves_and_the_escalation_moves_on(client, world):
-    escalation = world.raise_kirklees()
-    services.escalate(escalation, by=world.alice, reason="No reply")
-    escalation.refresh_from_db()
+    escalation = AwaitingApprovalEscalationFactory()
     sign_in(client, world.carol)
     content = client.get(page_of(escalation)).content.decode()
     assert "Approve the escalation" in content
@@ -152,9 +158,7 @@ def test_the_lead_approves_and_the_escalation_moves_on(client, world):
 
 
 def test_returning_needs_comments(client, world):
-    escalation = world.raise_kirklees()
-    services.escalate(escalation, by=world.alice, reason="No reply")
-    escalation.refresh_from_db()
+    escalation = AwaitingApprovalEscalationFactory()
     sign_in(client, world.carol)
     response = client.post(page_of(escalation) + "return/", {"revision": escalation.revision})
     assert b"Enter your comments for the person who asked" in response.content
@@ -171,7 +175,7 @@ def resolve_data(escalation, **extra):
 
 
 def test_resolving_records_the_outcome_and_its_actions(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     response = client.post(
         page_of(escalation) + "resolve/",
@@ -196,7 +200,7 @@ def test_resolving_records_the_outcome_and_its_actions(client, world):
 
 
 def test_a_half_filled_action_row_is_explained(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     response = client.post(
         page_of(escalation) + "resolve/", resolve_data(escalation, action_2_what="Call back")
@@ -208,16 +212,7 @@ def test_a_half_filled_action_row_is_explained(client, world):
 
 
 def test_marking_an_action_done(client, world):
-    escalation = world.raise_kirklees()
-    services.resolve(
-        escalation,
-        by=world.alice,
-        category="upheld",
-        summary="Agreed.",
-        raiser_satisfied=True,
-        actions=[services.ActionItem("Call", "Frank", date(2099, 1, 1))],
-    )
-    escalation.refresh_from_db()
+    escalation = ResolvedEscalationFactory()  # the joint visit still to do
     action = escalation.actions.get()
     sign_in(client, world.alice)
     response = client.post(
@@ -229,11 +224,7 @@ def test_marking_an_action_done(client, world):
 
 
 def test_parents_not_told_needs_a_reason(client, world):
-    escalation = world.raise_kirklees()
-    services.resolve(
-        escalation, by=world.alice, category="upheld", summary="Agreed.", raiser_satisfied=True
-    )
-    escalation.refresh_from_db()
+    escalation = ResolvedEscalationFactory()
     sign_in(client, world.alice)
     response = client.post(
         page_of(escalation) + "parents/", {"revision": escalation.revision, "informed": "no"}
@@ -242,7 +233,7 @@ def test_parents_not_told_needs_a_reason(client, world):
 
 
 def test_withdrawing_needs_a_reason_and_then_withdraws(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     response = client.post(page_of(escalation) + "withdraw/", {"revision": escalation.revision})
     assert b"Enter why the challenge is being withdrawn" in response.content
@@ -254,26 +245,44 @@ def test_withdrawing_needs_a_reason_and_then_withdraws(client, world):
     assert escalation.state == State.WITHDRAWN
 
 
-def test_the_escalation_page_leaves_a_place_for_record_copies(client, world):
-    from django.template.loader import get_template
-
-    escalation = world.raise_kirklees()
-    sign_in(client, world.alice)
-    response = client.get(page_of(escalation))
-    assert "escalations/_record_copies.html" in [t.name for t in response.templates]
-    assert get_template("escalations/_record_copies.html")
-
-
-@pytest.mark.parametrize("count", [3, 30])
-def test_the_escalation_page_query_count_does_not_depend_on_other_escalations(
-    client, world, count, django_assert_max_num_queries
+def test_the_escalation_page_links_the_record_and_lists_its_frozen_copies(
+    client, world, settings, tmp_path
 ):
-    for _ in range(count):
-        escalation = world.raise_kirklees()
+    settings.MEDIA_ROOT = tmp_path / "media"
+    at_stage_one = OpenEscalationFactory()
+    at_stage_five = EscalationAtStageFactory(stage=5)  # Kirklees keeps the record from stage 5
+    freeze_due_records()
+    copy = at_stage_five.record_copies.get()
+    sign_in(client, world.alice)
+
+    before = client.get(page_of(at_stage_one)).content.decode()
+    frozen = client.get(page_of(at_stage_five)).content.decode()
+
+    assert f'href="{page_of(at_stage_one)}record.pdf"' in before
+    assert "No copy has been frozen yet" in before
+    assert f'href="{page_of(at_stage_five)}record.pdf"' in frozen
+    assert "No copy has been frozen yet" not in frozen
+    assert f'href="{copy.get_absolute_url()}">Version 1' in frozen
+    assert "Stage 5" in frozen.split('id="record-copies"')[1]
+
+
+def test_the_escalation_page_query_count_does_not_depend_on_other_escalations(
+    client, world, django_assert_max_num_queries
+):
+    escalation = OpenEscalationFactory()
     services.add_note(escalation, by=world.alice, body="A note")
     sign_in(client, world.alice)
-    with django_assert_max_num_queries(30):
+    for _ in range(3):
+        OpenEscalationFactory()
+    with CaptureQueriesContext(connection) as few:
         assert client.get(page_of(escalation)).status_code == 200
+    for _ in range(27):
+        OpenEscalationFactory()
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(page_of(escalation)).status_code == 200
+    assert len(many) == len(few)
+    with django_assert_max_num_queries(15):  # the page's budget, as for a busy one below
+        client.get(page_of(escalation))
 
 
 def busy(world, escalation, times: int = 1) -> None:
@@ -284,7 +293,7 @@ def busy(world, escalation, times: int = 1) -> None:
 
 
 def test_the_escalation_page_query_count_does_not_grow_with_its_events(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     busy(world, escalation)
     sign_in(client, world.alice)
     with CaptureQueriesContext(connection) as few:
@@ -299,15 +308,9 @@ def test_a_busy_resolved_escalation_page_stays_within_15_queries(
     client, world, django_assert_max_num_queries, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     busy(world, escalation, times=3)
-    services.escalate(escalation, by=world.alice, reason="No reply")
-    services.approve(escalation, by=world.carol, comments="Agreed: put it in writing.")
-    escalation.refresh_from_db()
-    while escalation.stage.number < 5:  # Kirklees keeps the record from stage 5
-        by = world.dan if escalation.stage.number >= 4 else world.bob
-        services.escalate(escalation, by=by, reason="Still unresolved")
-        escalation.refresh_from_db()
+    escalation = climb(escalation, 5)  # Kirklees keeps the record from stage 5
     freeze_due_records()  # the copy kept at stage 5
     services.resolve(
         escalation,
@@ -331,13 +334,13 @@ def test_a_busy_resolved_escalation_page_stays_within_15_queries(
 def test_each_action_page_has_a_bounded_query_count(
     client, world, slug, django_assert_max_num_queries
 ):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.alice)
     with django_assert_max_num_queries(20):
         assert client.get(page_of(escalation) + f"{slug}/").status_code == 200
 
 
 def test_drafts_of_others_never_show(client, world):
-    draft = world.raise_kirklees(submit=False)
+    draft = DraftEscalationFactory()
     sign_in(client, world.bob)
     assert Escalation.objects.visible_to(world.bob.user).filter(pk=draft.pk).count() == 0

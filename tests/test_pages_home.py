@@ -1,22 +1,22 @@
 """My escalations: held, raised, the agency's, drafts; due moments in words."""
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from escalations.models import Escalation
+from tests.factories import (
+    AwaitingApprovalEscalationFactory,
+    EscalationAtStageFactory,
+    OpenEscalationFactory,
+    OverdueEscalationFactory,
+)
 from tests.helpers import sign_in
 
 
 def test_home_lists_what_i_hold_most_urgent_first_with_overdue_marked(client, world):
-    later = world.raise_kirklees()
-    overdue = world.raise_kirklees()
-    Escalation.objects.filter(pk=overdue.pk).update(
-        overdue=True, due_at=timezone.now() - timedelta(days=3)
-    )
+    later = OpenEscalationFactory(initial_discussion_on=timezone.localdate())
+    overdue = OverdueEscalationFactory()
     sign_in(client, world.alice)
     content = client.get("/").content.decode()
     held = content.split("What I hold")[1].split("</table>")[0]
@@ -27,7 +27,7 @@ def test_home_lists_what_i_hold_most_urgent_first_with_overdue_marked(client, wo
 
 
 def test_due_moments_show_in_words_and_as_dates(client, world):
-    escalation = world.raise_kirklees(initial_discussion_on=timezone.localdate())
+    escalation = OpenEscalationFactory(initial_discussion_on=timezone.localdate())
     sign_in(client, world.alice)
     content = client.get("/").content.decode()
     assert "Due in 5 working days" in content
@@ -35,19 +35,15 @@ def test_due_moments_show_in_words_and_as_dates(client, world):
 
 
 def test_what_i_raised_is_listed_even_when_someone_else_holds_it(client, world):
-    from escalations import services
-
-    escalation = world.raise_kirklees()
-    services.escalate(escalation, by=world.alice, reason="No reply")
-    services.approve(escalation, by=world.carol)
-    services.escalate(escalation, by=world.alice, reason="Still no reply")
+    escalation = EscalationAtStageFactory(stage=3)
+    assert escalation.holder == world.bob
     sign_in(client, world.alice)
     content = client.get("/").content.decode()
     assert escalation.reference in content.split("What I raised")[1]
 
 
 def test_a_manager_sees_the_agencys_escalations_and_a_practitioner_does_not(client, world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     sign_in(client, world.bob)
     content = client.get("/").content.decode()
     assert "My agency's escalations" in content
@@ -59,10 +55,7 @@ def test_a_manager_sees_the_agencys_escalations_and_a_practitioner_does_not(clie
 
 
 def test_a_lead_is_told_of_escalations_waiting_for_approval(client, world):
-    from escalations import services
-
-    escalation = world.raise_kirklees()
-    services.escalate(escalation, by=world.alice, reason="No reply")
+    AwaitingApprovalEscalationFactory()
     sign_in(client, world.carol)
     assert b"1 escalation waiting for your approval" in client.get("/").content
 
@@ -79,10 +72,10 @@ def test_the_home_page_query_count_does_not_grow_with_the_number_of_escalations(
     client, world, person, django_assert_max_num_queries
 ):
     for _ in range(3):
-        world.raise_kirklees()
+        OpenEscalationFactory()
     few = home_queries(client, getattr(world, person))
     for _ in range(27):
-        world.raise_kirklees()
+        OpenEscalationFactory()
     many = home_queries(client, getattr(world, person))
     assert many == few
     sign_in(client, getattr(world, person))

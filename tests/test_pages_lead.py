@@ -5,21 +5,20 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from escalations import services
-from escalations.models import Escalation
+from tests.factories import (
+    AwaitingApprovalEscalationFactory,
+    OpenEscalationFactory,
+    OverdueEscalationFactory,
+)
 from tests.helpers import sign_in
 
 
-def awaiting(world):
-    escalation = world.raise_kirklees()
-    services.escalate(escalation, by=world.alice, reason="No reply")
-    return escalation
-
-
 def test_the_approval_queue_lists_the_leads_agencys_waiting_escalations(client, world):
-    escalation = awaiting(world)
-    other = world.raise_kirklees()
+    escalation = AwaitingApprovalEscalationFactory()
+    other = OpenEscalationFactory()
     sign_in(client, world.carol)
     content = client.get("/approvals/").content.decode()
     assert escalation.reference in content
@@ -35,8 +34,8 @@ def test_the_approval_queue_is_only_for_safeguarding_leads(client, world):
 
 
 def test_agency_escalations_filter_by_stage_and_state(client, world):
-    first = world.raise_kirklees()
-    second = awaiting(world)
+    first = OpenEscalationFactory()
+    second = AwaitingApprovalEscalationFactory()
     sign_in(client, world.carol)
     content = client.get("/agency/escalations/?state=awaiting_approval").content.decode()
     assert second.reference in content and first.reference not in content
@@ -45,9 +44,10 @@ def test_agency_escalations_filter_by_stage_and_state(client, world):
 
 
 def test_agency_escalations_filter_by_nature_other_agency_and_overdue(client, world):
-    first = world.raise_kirklees(natures=["information_sharing"])
-    second = world.raise_kirklees()
-    Escalation.objects.filter(pk=second.pk).update(overdue=True)
+    second = OverdueEscalationFactory()
+    first = OpenEscalationFactory(
+        natures=["information_sharing"], initial_discussion_on=timezone.localdate()
+    )
     sign_in(client, world.carol)
     content = client.get("/agency/escalations/?nature=information_sharing").content.decode()
     assert first.reference in content and second.reference not in content
@@ -58,7 +58,7 @@ def test_agency_escalations_filter_by_nature_other_agency_and_overdue(client, wo
 
 
 def test_an_invalid_filter_is_explained_not_ignored(client, world):
-    world.raise_kirklees()
+    OpenEscalationFactory()
     sign_in(client, world.carol)
     content = client.get("/agency/escalations/?stage=99&state=nonsense").content.decode()
     assert "There is a problem" in content
@@ -76,12 +76,12 @@ def test_lead_pages_query_counts_do_not_grow_with_the_number_of_escalations(
     client, world, url, django_assert_max_num_queries
 ):
     for _ in range(3):
-        awaiting(world)
+        AwaitingApprovalEscalationFactory()
     sign_in(client, world.carol)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for _ in range(27):
-        awaiting(world)
+        AwaitingApprovalEscalationFactory()
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
@@ -108,8 +108,8 @@ def test_an_agency_in_two_partnerships_filters_by_each_ladder_labelled(client, w
     from tests.personas import make_person
 
     constable = make_person("pc", "Pip Constable", (world.constabulary, Role.PRACTITIONER))
-    in_kirklees = world.raise_kirklees(by=constable)
-    in_berkshire = world.raise_kirklees(
+    in_kirklees = OpenEscalationFactory(by=constable)
+    in_berkshire = OpenEscalationFactory(
         by=constable,
         child=services.ChildDetails(
             home_partnership=world.berkshire,

@@ -149,11 +149,13 @@ class Filters:
 
 
 def natures_of(escalation) -> QuerySet:
+    # scoped-lookup: allowed (correlated to an escalation of the queryset being filtered)
     return EscalationNature.objects.filter(escalation=escalation)
 
 
 def with_outcome(qs: QuerySet) -> QuerySet:
     """The category of the latest written outcome (a reopened escalation may have two)."""
+    # scoped-lookup: allowed (about the rows of the queryset passed in, from for_partnership_figures)
     latest = Outcome.objects.filter(escalation=OuterRef("pk")).order_by("-recorded_at", "-id")
     return qs.annotate(outcome_category=Subquery(latest.values("category")[:1]))
 
@@ -282,6 +284,7 @@ def _has_percentile_cont(qs: QuerySet) -> bool:
 
 def time_in_stage(qs: QuerySet) -> dict[int, Spread]:
     """Working days spent per stage number (stored when each stage ended): median and 90th."""
+    # scoped-lookup: allowed (about the rows of the queryset passed in, from for_partnership_figures)
     ended = StageEpisode.objects.filter(
         escalation__in=qs.values("pk"), working_days_spent__isnull=False
     )
@@ -310,6 +313,7 @@ def time_in_stage(qs: QuerySet) -> dict[int, Spread]:
 def time_to_resolution(qs: QuerySet) -> Spread:
     """Working days from the first stage's start to resolution: the sum of the stages' days
     (working_days_between is additive over consecutive stages)."""
+    # scoped-lookup: allowed (about the rows of the queryset passed in, from for_partnership_figures)
     totals = (
         StageEpisode.objects.filter(escalation__in=qs.filter(RESOLVED).values("pk"))
         .values("escalation")
@@ -381,6 +385,7 @@ def by_agency(qs: QuerySet) -> AgencyCounts:
 
 def by_nature(qs: QuerySet) -> Counter:
     """Escalations per nature of difference (one escalation may have several)."""
+    # scoped-lookup: allowed (about the rows of the queryset passed in, from for_partnership_figures)
     rows = (
         EscalationNature.objects.filter(escalation__in=qs.values("pk"))
         .values("nature")
@@ -514,6 +519,7 @@ def outcomes_at_stages(qs: QuerySet, stage_numbers: Iterable[int]) -> dict[int, 
 
 
 def outcome_category_exists() -> Exists:
+    # scoped-lookup: allowed (correlated to the rows of the queryset it filters)
     return Exists(Outcome.objects.filter(escalation=OuterRef("pk")))
 
 

@@ -20,6 +20,7 @@ def _notices(request: HttpRequest):
     person = person_for(request.user)
     if person is None:
         raise Http404
+    # scoped-lookup: allowed (the reader's own notices, about what visible_notices lets them see)
     return person, Notice.objects.filter(recipient=person).filter(visible_notices(request.user))
 
 

@@ -411,9 +411,9 @@ def load_for_record(escalation: Escalation) -> Escalation:
     """The same escalation, reloaded with everything the record needs."""
     if hasattr(escalation, "transition_events"):
         return escalation
-    # The caller already holds this escalation (a visible_to lookup or a due row): reloading by
-    # its own pk through the manager reaches nothing new.
-    return with_record(Escalation.objects.filter(pk=escalation.pk)).get()  # scoped-lookup: allowed
+    # The caller already holds this escalation (a visible_to lookup or a due row).
+    # scoped-lookup: allowed (reloads the caller's escalation by its own pk: nothing new)
+    return with_record(Escalation.objects.filter(pk=escalation.pk)).get()
 
 
 def render_record_pdf(escalation: Escalation, *, produced_at: datetime | None = None) -> bytes:

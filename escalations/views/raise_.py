@@ -4,7 +4,7 @@ Which partnership: the child's home partnership decides the ladder and the emerg
 and the immediate-risk question comes first, before any child details. So the partnership is
 settled before it: it is the raising agency's partnership when the agency has one, and only
 an agency in several partnerships (a police force, an NHS trust) is asked "where does the
-child live?" first (docs/adr/0003-raise-journey.md)."""
+child live?" first (docs/adr/0004-raise-journey.md)."""
 
 from __future__ import annotations
 
@@ -124,6 +124,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         answers: dict = {}
         _settle_agency_and_partnership(person, answers)
+        # scoped-lookup: allowed (a new draft, owned by the person signed in)
         draft = DraftChallenge.objects.create(owner=person, answers=answers)
         return redirect(_url(draft, first_unanswered(answers).slug))
     drafts = list(DraftChallenge.objects.owned_by(person).unfinished()[:20])
@@ -346,7 +347,9 @@ def check(request: HttpRequest, draft_id: int) -> HttpResponse:
             # The draft row is locked and consumed in the same transaction as the raise: a
             # second submit waits, then finds it consumed and lands on the confirmation.
             with transaction.atomic():
-                locked = DraftChallenge.objects.select_for_update().get(pk=draft.pk)
+                locked = (
+                    DraftChallenge.objects.owned_by(person).select_for_update().get(pk=draft.pk)
+                )
                 if locked.escalation_id is None:
                     locked.escalation = _raise(locked, person)
                     locked.save(update_fields=["escalation"])

@@ -22,6 +22,7 @@ from escalations.notifications import notice_summary
 from escalations.permissions import Act, allowed_actions
 from escalations.services import ActionRefused
 from policies.models import Role
+from tests.factories import AwaitingApprovalEscalationFactory, OpenEscalationFactory
 from tests.helpers import sign_in
 from tests.personas import make_person
 
@@ -60,14 +61,9 @@ def asked(esc: Escalation, kind=ASKED) -> list[str]:
     )
 
 
-def awaiting(world, by=None) -> Escalation:
-    esc = world.raise_kirklees()
-    return services.escalate(esc, by=by or world.alice, reason="No reply from CSC.")
-
-
 def test_without_a_lead_the_senior_manager_is_asked_and_approves_in_the_leads_absence(world):
     deactivate(world.carol)
-    esc = awaiting(world)
+    esc = services.escalate(OpenEscalationFactory(), by=world.alice, reason="No reply from CSC.")
     assert esc.state == State.AWAITING_APPROVAL
     assert asked(esc) == ["dan"]
     assert asked(esc, NoticeKind.APPROVAL_NEEDED) == []
@@ -93,7 +89,7 @@ def test_without_a_lead_the_senior_manager_is_asked_and_approves_in_the_leads_ab
 
 def test_the_line_manager_is_asked_when_there_is_no_senior_manager_either(world):
     deactivate(world.carol, world.dan)
-    esc = awaiting(world)
+    esc = AwaitingApprovalEscalationFactory()
     assert asked(esc) == ["bob"]
     assert may_decide(world.bob, esc)
     esc = services.return_with_comments(esc, by=fresh(world.bob), comments="Call CSC first.")
@@ -108,7 +104,7 @@ def test_the_line_manager_is_asked_when_there_is_no_senior_manager_either(world)
 def test_whoever_asked_never_approves_their_own_request(world):
     deactivate(world.carol)
     # Dan, the only senior manager, asks: the line manager is asked instead, never Dan.
-    esc = awaiting(world, by=world.dan)
+    esc = AwaitingApprovalEscalationFactory(asked_by=world.dan)
     assert asked(esc) == ["bob"]
     assert not may_decide(world.dan, esc)
     assert may_decide(world.bob, esc)
@@ -119,7 +115,7 @@ def test_whoever_asked_never_approves_their_own_request(world):
 
 def test_a_lead_added_later_takes_the_decision_over(world):
     deactivate(world.carol)
-    esc = awaiting(world)
+    esc = AwaitingApprovalEscalationFactory()
     assert may_decide(world.dan, esc)
     nell = make_person("nell", "Nell Nash", (world.school, Role.SAFEGUARDING_LEAD, "New DSL"))
     assert not may_decide(world.dan, esc)
@@ -133,7 +129,7 @@ def test_a_lead_added_later_takes_the_decision_over(world):
 
 def test_with_nobody_to_approve_the_escalate_is_refused_and_nothing_changes(world):
     deactivate(world.carol, world.dan, world.bob)
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     before = Escalation.objects.get(pk=esc.pk)
     notices = Notice.objects.count()
     with pytest.raises(ActionRefused) as refused:
@@ -158,7 +154,7 @@ def test_with_nobody_to_approve_the_escalate_is_refused_and_nothing_changes(worl
 
 def test_a_manager_who_is_the_only_one_left_is_told_nobody_else_can_approve(world):
     deactivate(world.carol, world.dan)
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     with pytest.raises(ActionRefused, match="line manager in the portal other than you"):
         services.escalate(esc, by=fresh(world.bob), reason="No reply from CSC.")
     assert Escalation.objects.get(pk=esc.pk).state == State.OPEN
@@ -181,7 +177,7 @@ def test_who_may_approve_who_is_asked_and_whose_queue_lists_it_agree(world, miss
     if missing == ("carol", "dan") and asker == "bob":
         make_person("kay", "Kay Kerr", (world.school, Role.LINE_MANAGER, "Assistant Head"))
     deactivate(*(getattr(world, name) for name in missing))
-    esc = awaiting(world, by=getattr(world, asker))
+    esc = AwaitingApprovalEscalationFactory(asked_by=getattr(world, asker))
     told = set(asked(esc) + asked(esc, NoticeKind.APPROVAL_NEEDED))
     everyone = ["alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan"]
     assert told
@@ -195,14 +191,14 @@ def test_who_may_approve_who_is_asked_and_whose_queue_lists_it_agree(world, miss
 
 def test_approving_in_the_leads_absence_costs_at_most_one_query(world, django_assert_num_queries):
     deactivate(world.carol)
-    esc = load(awaiting(world))
+    esc = load(AwaitingApprovalEscalationFactory())
     people = {name: fresh(getattr(world, name)) for name in ("alice", "bob", "dan", "erin")}
     # Only a manager of the raising agency without the lead role, while it awaits approval.
     for name, queries in {"alice": 0, "erin": 0, "bob": 1, "dan": 1}.items():
         with django_assert_num_queries(queries):
             allowed_actions(people[name], esc, participant=False)
     # Nothing extra while it is open: the manager costs what the practitioner costs.
-    opened = load(world.raise_kirklees())
+    opened = load(OpenEscalationFactory())
     with CaptureQueriesContext(connection) as practitioner:
         allowed_actions(people["alice"], opened, participant=False)
     with django_assert_num_queries(len(practitioner)):
@@ -218,7 +214,7 @@ def sweep_now() -> None:
 
 
 def test_the_sweep_tells_the_stand_in_when_the_last_lead_leaves_after_the_request(world):
-    esc = awaiting(world)
+    esc = AwaitingApprovalEscalationFactory()
     assert asked(esc, NoticeKind.APPROVAL_NEEDED) == ["carol"]
     sweep_now()
     assert asked(esc) == []  # the lead is still there: nobody else is asked
@@ -234,8 +230,8 @@ def test_the_sweep_tells_the_stand_in_when_the_last_lead_leaves_after_the_reques
 
 def test_the_sweep_does_not_repeat_a_request_already_put_to_the_stand_in(world):
     deactivate(world.carol)
-    esc = awaiting(world)
-    other = world.raise_kirklees()
+    esc = AwaitingApprovalEscalationFactory()
+    other = OpenEscalationFactory()
     sweep_now()
     assert Notice.objects.filter(escalation=esc, kind=ASKED).count() == 1
     assert asked(other) == []
@@ -246,8 +242,8 @@ def test_the_sweep_does_not_repeat_a_request_already_put_to_the_stand_in(world):
 
 def test_the_approvals_page_lists_it_for_the_manager_standing_in(client, world):
     deactivate(world.carol)
-    esc = awaiting(world)
-    other = world.raise_kirklees()
+    esc = AwaitingApprovalEscalationFactory()
+    other = OpenEscalationFactory()
     sign_in(client, world.dan)
     response = client.get("/approvals/")
     assert response.status_code == 200
@@ -265,7 +261,7 @@ def test_the_approvals_page_lists_it_for_the_manager_standing_in(client, world):
 
 def test_the_home_page_counts_it_for_the_manager_standing_in(client, world):
     deactivate(world.carol)
-    awaiting(world)
+    AwaitingApprovalEscalationFactory()
     sign_in(client, world.dan)
     assert b"1 escalation waiting for your approval" in client.get("/").content
     sign_in(client, world.bob)
@@ -274,7 +270,7 @@ def test_the_home_page_counts_it_for_the_manager_standing_in(client, world):
 
 def test_the_escalation_page_offers_the_stand_in_the_decision_and_says_why(client, world):
     deactivate(world.carol)
-    esc = awaiting(world)
+    esc = AwaitingApprovalEscalationFactory()
     sign_in(client, world.dan)
     content = client.get(f"/escalations/{esc.reference}/").content.decode()
     assert "Approve the escalation" in content
@@ -289,7 +285,7 @@ def test_the_escalation_page_offers_the_stand_in_the_decision_and_says_why(clien
 
 def test_the_escalate_page_says_who_will_approve_or_that_nobody_can(client, world):
     deactivate(world.carol)
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     sign_in(client, world.alice)
     content = client.get(f"/escalations/{esc.reference}/escalate/").content.decode()
     assert "its senior manager, Dan Dale, will be asked to approve it in their absence" in content
@@ -313,13 +309,13 @@ def test_the_stand_ins_pages_stay_within_their_query_budgets(
     client, world, url, budget, django_assert_max_num_queries
 ):
     deactivate(world.carol)
-    latest = [awaiting(world) for _ in range(3)][-1]
+    latest = [AwaitingApprovalEscalationFactory() for _ in range(3)][-1]
     path = f"/escalations/{latest.reference}/" if url == "escalation" else url
     sign_in(client, world.dan)
     with CaptureQueriesContext(connection) as few:
         assert client.get(path).status_code == 200
     for _ in range(12):
-        awaiting(world)
+        AwaitingApprovalEscalationFactory()
     with CaptureQueriesContext(connection) as many:
         client.get(path)
     assert len(many) == len(few)

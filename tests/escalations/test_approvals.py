@@ -11,6 +11,7 @@ import pytest
 from escalations import approvals
 from escalations.models import Escalation
 from policies.models import Role
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 PEOPLE = ["alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan", "robin"]
@@ -66,7 +67,7 @@ def test_the_approvals_link_shows_for_exactly_the_people_the_queue_admits(client
 
 def test_a_stand_in_decision_is_described_from_the_gate(world):
     deactivate(world, "carol")
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     from escalations import services
 
     esc = services.escalate(esc, by=world.alice, reason="No reply.")
@@ -86,7 +87,7 @@ def test_a_stand_in_decision_is_described_from_the_gate(world):
 def awaiting(world, by=None):
     from escalations import services
 
-    return services.escalate(world.raise_kirklees(), by=by or world.alice, reason="No reply.")
+    return services.escalate(OpenEscalationFactory(), by=by or world.alice, reason="No reply.")
 
 
 def test_a_request_put_to_a_stand_in_is_typed_and_the_page_reads_it_so(client, world):

@@ -21,6 +21,7 @@ from escalations.models import Escalation, EventKind, Notice, NoticeKind
 from policies.calendar import end_of_day
 from policies.loading import LADDER_DIR
 from policies.models import ClosureDay
+from tests.factories import OpenEscalationFactory
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -74,7 +75,7 @@ def test_a_due_moment_is_not_passed_at_the_moment_itself_only_after_it():
 
 def test_the_sweep_the_pages_and_the_dashboards_agree_at_the_boundary(world):
     with time_machine.travel(at(2026, 12, 23, 10), tick=False):
-        esc = world.raise_kirklees(initial_discussion_on=date(2026, 12, 23))
+        esc = OpenEscalationFactory(initial_discussion_on=date(2026, 12, 23))
     due = esc.due_at
     assert due == end_of_day(date(2027, 1, 4))
     calendar = world.kirklees.calendar()
@@ -100,7 +101,7 @@ def test_the_sweep_the_pages_and_the_dashboards_agree_at_the_boundary(world):
 
 def test_a_closure_day_added_by_the_ladder_file_moves_running_deadlines(world, tmp_path):
     # Raised Monday 2 November 2026: stage 1 is due by the end of Monday 9 November.
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     assert esc.due_at == end_of_day(date(2026, 11, 9))
     folder = tmp_path / "ladders"
     shutil.copytree(LADDER_DIR, folder)
@@ -134,8 +135,8 @@ def test_a_closure_day_added_by_the_ladder_file_moves_running_deadlines(world, t
 
 
 def test_the_admin_and_the_ladder_file_move_a_deadline_the_same_way(world):
-    by_admin = world.raise_kirklees()
+    by_admin = OpenEscalationFactory()
     clock.add_closure_day(world.kirklees, date(2026, 11, 5), by=None, reason="Training")
     by_admin.refresh_from_db()
-    other = world.raise_kirklees()  # raised after: already on the calendar with the day
+    other = OpenEscalationFactory()  # raised after: already on the calendar with the day
     assert by_admin.due_at == other.due_at == end_of_day(date(2026, 11, 10))

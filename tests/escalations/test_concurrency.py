@@ -9,6 +9,7 @@ from django.db import connection, connections
 from escalations import services
 from escalations.models import Escalation, EventKind, State
 from escalations.services import ActionRefused, StaleEscalation
+from tests.factories import AwaitingApprovalEscalationFactory, EscalationAtStage2Factory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -58,9 +59,7 @@ def assert_events_intact(esc: Escalation) -> list[str]:
 
 @pytest.fixture
 def at_stage_two(world):
-    esc = world.raise_kirklees()
-    services.escalate(esc, by=world.alice, reason="No reply.")
-    return services.approve(esc, by=world.carol)
+    return EscalationAtStage2Factory()
 
 
 def test_two_escalations_at_once_move_one_stage_and_the_other_is_told(world, at_stage_two):
@@ -115,8 +114,7 @@ def test_escalate_and_resolve_at_once_one_wins_and_nothing_is_half_done(world, a
 
 
 def test_two_approvals_at_once_approve_once(world):
-    esc = world.raise_kirklees(by=world.robin, raising_agency=world.smallsteps)
-    services.escalate(esc, by=world.robin, reason="No answer.")
+    esc = AwaitingApprovalEscalationFactory(by=world.robin, why_escalated="No answer.")
     # Carol is not Small Steps' lead; make a second lead there so two may approve.
     from policies.models import Role
     from tests.personas import make_person

@@ -20,6 +20,7 @@ from escalations.context_processors import notices as notices_context
 from escalations.context_processors import unread_count
 from escalations.models import Notice, NoticeKind
 from policies.models import Role
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 from tests.personas import make_person
 
@@ -223,7 +224,7 @@ def test_the_chair_is_told_who_it_went_to(world, client):
 
 def test_the_lead_sees_the_concern_on_the_notifications_page_and_in_the_header(world, client):
     report = record(world)
-    world.raise_kirklees()  # Carol is told nothing of it; Alice's challenge is in the mix
+    OpenEscalationFactory()  # Carol is told nothing of it; Alice's challenge is in the mix
     sign_in(client, world.carol)
     page = client.get("/notifications/").content.decode()
     assert f'href="/conference/{report.pk}/">Conference concern {report.pk}</a>' in page
@@ -259,7 +260,7 @@ def test_a_lead_who_leaves_the_agency_no_longer_sees_its_concern_notice(world, c
 
 def test_the_header_count_is_one_query_with_both_kinds_of_notice(world):
     record(world)
-    world.raise_kirklees(immediate_risk=True)  # an alert for Carol, the school's lead
+    OpenEscalationFactory(immediate_risk=True)  # an alert for Carol, the school's lead
     user = world.carol.user
     unread_count(user)  # loads the person and memberships once, as a request does
     with CaptureQueriesContext(connection) as queries:
@@ -272,7 +273,7 @@ def test_the_notifications_page_stays_within_its_query_budget_with_concerns(
 ):
     for day in (2, 3):
         with time_machine.travel(datetime(2026, 11, day, 10, tzinfo=LONDON), tick=False):
-            world.raise_kirklees(initial_discussion_on=date(2026, 11, day), immediate_risk=True)
+            OpenEscalationFactory(initial_discussion_on=date(2026, 11, day), immediate_risk=True)
             record(world, moment=datetime(2026, 11, day, 11, tzinfo=LONDON))
     sign_in(client, world.carol)
     with django_assert_max_num_queries(13):

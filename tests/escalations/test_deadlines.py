@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from escalations import deadlines, services
 from escalations.models import Escalation, Event, EventKind, Notice, NoticeKind
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.helpers import sign_in
 
 LONDON = ZoneInfo("Europe/London")
@@ -41,7 +42,7 @@ def events(esc, kind) -> int:
 
 def raise_at(world, moment: datetime, **overrides) -> Escalation:
     with time_machine.travel(moment, tick=False):
-        return world.raise_kirklees(initial_discussion_on=moment.date(), **overrides)
+        return OpenEscalationFactory(initial_discussion_on=moment.date(), **overrides)
 
 
 def test_holder_is_reminded_on_the_last_working_day_before_christmas_deadline(world):
@@ -103,7 +104,7 @@ def test_a_spring_bank_holiday_pushes_the_deadline_one_working_day_later(world):
 def test_berkshire_line_managers_have_24_elapsed_hours_weekend_or_not(world):
     berks = world.berkshire
     with time_machine.travel(at(2026, 11, 5, 11), tick=False):
-        esc = world.raise_kirklees(
+        esc = OpenEscalationFactory(
             by=world.oscar,
             child=services.ChildDetails(home_partnership=berks, given_names="Sam"),
             raising_agency=world.berkshire_school,
@@ -130,12 +131,7 @@ def test_at_the_partnership_stage_the_business_manager_and_the_safeguarding_lead
     world,
 ):
     with time_machine.travel(at(2026, 11, 2, 10), tick=False):
-        esc = world.raise_kirklees(initial_discussion_on=date(2026, 11, 2))
-        services.escalate(esc, by=world.alice, reason="No reply.")
-        services.approve(esc, by=world.carol)
-        for _ in range(3):
-            services.escalate(esc, by=world.bob, reason="Still unresolved.")
-    esc.refresh_from_db()
+        esc = EscalationAtStageFactory(stage=5, initial_discussion_on=date(2026, 11, 2))
     assert esc.stage.number == 5 and esc.holder == world.dan
     assert sweep_at(at(2026, 11, 20, 9)).overdue == 1
     assert notices(esc, NoticeKind.OVERDUE) == ["dan"]

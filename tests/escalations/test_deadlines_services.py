@@ -20,6 +20,7 @@ from django.utils import timezone
 from escalation_portal.celery import app as celery_app
 from escalations import services
 from escalations.models import Escalation, Event, EventKind, Notice, NoticeKind
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 from tests.support.processes import Cluster, RedisServer, wait_until
 
@@ -65,7 +66,7 @@ def cluster(transactional_db, tmp_path, redis, monkeypatch):
 def raise_due(world, n: int, *, days_ago: int = 20, **overrides) -> list[Escalation]:
     """n challenges whose stage-1 clock started days ago, so their due moment has passed."""
     start = timezone.localdate() - timedelta(days=days_ago)
-    return [world.raise_kirklees(initial_discussion_on=start, **overrides) for _ in range(n)]
+    return [OpenEscalationFactory(initial_discussion_on=start, **overrides) for _ in range(n)]
 
 
 def all_keys() -> set[str]:

@@ -5,10 +5,11 @@ import pytest
 from escalations import services
 from escalations.models import Escalation, Event, EventKind, Notice, NoticeKind, State
 from escalations.services import ActionItem, ActionRefused, StaleEscalation
+from tests.factories import OpenEscalationFactory, ResolvedEscalationFactory
 
 
 def test_raising_numbers_the_challenge_and_starts_stage_one_for_the_raiser(world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     assert esc.reference.startswith("KIR-")
     assert esc.state == State.OPEN
     assert esc.stage.number == 1
@@ -19,7 +20,7 @@ def test_raising_numbers_the_challenge_and_starts_stage_one_for_the_raiser(world
 
 
 def test_kirklees_written_confirmation_needs_the_safeguarding_leads_approval(world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     esc = services.escalate(esc, by=world.alice, reason="No reply from CSC after the discussion.")
     assert esc.state == State.AWAITING_APPROVAL
     assert esc.stage.number == 1 and esc.pending_stage.number == 2
@@ -33,7 +34,7 @@ def test_kirklees_written_confirmation_needs_the_safeguarding_leads_approval(wor
 
 
 def test_return_with_comments_keeps_the_stage_and_tells_the_person_who_asked(world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     services.escalate(esc, by=world.alice, reason="CSC has not replied.")
     esc = services.return_with_comments(
         esc, by=world.carol, comments="Speak to Erin once more first."
@@ -45,7 +46,7 @@ def test_return_with_comments_keeps_the_stage_and_tells_the_person_who_asked(wor
 
 
 def test_escalation_climbs_to_the_partnership_and_is_resolved_and_closed(world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     services.escalate(esc, by=world.alice, reason="No reply.")
     services.approve(esc, by=world.carol)
     for _ in range(3):
@@ -86,15 +87,7 @@ def test_escalation_climbs_to_the_partnership_and_is_resolved_and_closed(world):
 
 
 def test_reopen_only_while_actions_are_outstanding(world):
-    esc = world.raise_kirklees()
-    services.resolve(
-        esc,
-        by=world.alice,
-        category="partly_upheld",
-        summary="Joint visit agreed.",
-        raiser_satisfied=True,
-        actions=[ActionItem(what="Joint visit", owner_name="Erin Earl", due_on=date(2026, 11, 30))],
-    )
+    esc = ResolvedEscalationFactory()  # one action, the joint visit, outstanding
     action = esc.actions.get()
     services.mark_action_done(action.pk, escalation=esc, by=world.erin, done_on=date(2026, 11, 20))
     with pytest.raises(ActionRefused, match="outstanding"):
@@ -102,7 +95,7 @@ def test_reopen_only_while_actions_are_outstanding(world):
 
 
 def test_withdrawal_needs_a_reason_and_is_recorded(world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     with pytest.raises(ActionRefused, match="why"):
         services.withdraw(esc, by=world.alice, reason="  ")
     esc = services.withdraw(esc, by=world.alice, reason="Information since shared.")
@@ -111,17 +104,17 @@ def test_withdrawal_needs_a_reason_and_is_recorded(world):
 
 
 def test_immediate_risk_may_start_at_any_stage_and_alerts_the_safeguarding_lead(world):
-    esc = world.raise_kirklees(immediate_risk=True, start_stage_number=3)
+    esc = OpenEscalationFactory(immediate_risk=True, start_stage_number=3)
     assert esc.stage.number == 3
     assert Notice.objects.filter(
         escalation=esc, kind=NoticeKind.IMMEDIATE_RISK, recipient=world.carol, urgent=True
     ).exists()
     with pytest.raises(ActionRefused, match="immediate risk"):
-        world.raise_kirklees(start_stage_number=3)
+        OpenEscalationFactory(start_stage_number=3)
 
 
 def test_a_stale_form_is_refused_and_changes_nothing(world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     seen = esc.revision
     services.add_note(esc, by=world.erin, body="Called the school back.")
     with pytest.raises(StaleEscalation, match="changed by someone else"):
@@ -130,7 +123,7 @@ def test_a_stale_form_is_refused_and_changes_nothing(world):
 
 
 def test_events_can_be_neither_edited_nor_deleted(world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     event = esc.events.first()
     event.reason = "rewritten"
     with pytest.raises(Exception, match="cannot be changed"):
@@ -144,7 +137,7 @@ def test_events_can_be_neither_edited_nor_deleted(world):
 
 
 def test_the_one_person_voluntary_group_can_run_the_whole_process(world):
-    esc = world.raise_kirklees(by=world.robin)
+    esc = OpenEscalationFactory(by=world.robin)
     services.escalate(esc, by=world.robin, reason="No answer.")
     esc = services.approve(esc, by=world.robin)
     assert esc.stage.number == 2 and esc.holder == world.robin

@@ -8,11 +8,12 @@ from django.core import mail
 from escalations.models import Notice, NoticeKind
 from escalations.notices.relay import notice_email
 from escalations.notices.summary import notice_summary
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 
 def test_the_email_and_the_notifications_page_show_the_same_summary(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     notice = Notice.objects.select_related("escalation__stage", "recipient").get(
         escalation=esc, kind=NoticeKind.RAISED, recipient=world.erin
     )

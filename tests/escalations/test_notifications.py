@@ -14,6 +14,7 @@ from django.test import RequestFactory
 from escalations import deadlines, notifications, services
 from escalations.context_processors import notices as notices_context
 from escalations.models import Notice, NoticeKind
+from tests.factories import EscalationAtStage2Factory, OpenEscalationFactory
 from tests.helpers import sign_in
 
 LONDON = ZoneInfo("Europe/London")
@@ -29,7 +30,7 @@ def relay_at(moment, **kwargs):
 
 def raise_urgent(world, moment):
     with time_machine.travel(moment, tick=False):
-        return world.raise_kirklees(
+        return OpenEscalationFactory(
             immediate_risk=True, initial_discussion_on=moment.date(), start_stage_number=1
         )
 
@@ -68,7 +69,7 @@ def test_a_person_who_chose_a_daily_digest_gets_one_email_a_day(world):
     world.carol.save()
     raise_urgent(world, SATURDAY_EVENING)
     with time_machine.travel(SATURDAY_EVENING, tick=False):
-        world.raise_kirklees(initial_discussion_on=date(2026, 11, 6))
+        OpenEscalationFactory(initial_discussion_on=date(2026, 11, 6))
     # The urgent alert still goes to Carol at once; Alice's notices wait for her digest.
     assert relay_at(SATURDAY_EVENING).sent == 1
     assert relay_at(MONDAY_MORNING).sent == 2  # Erin's two, one by one
@@ -129,7 +130,7 @@ def test_no_email_carries_the_childs_name_date_of_birth_or_address(world):
     world.bob.save()
     start = datetime(2026, 11, 2, 10, tzinfo=LONDON)
     with time_machine.travel(start, tick=False):
-        esc = world.raise_kirklees(
+        esc = EscalationAtStage2Factory(
             child=services.ChildDetails(
                 home_partnership=world.kirklees,
                 given_names="Zanzibarqx",
@@ -140,8 +141,6 @@ def test_no_email_carries_the_childs_name_date_of_birth_or_address(world):
             immediate_risk=True,
             initial_discussion_on=start.date(),
         )
-        services.escalate(esc, by=world.alice, reason="No reply.")
-        services.approve(esc, by=world.carol)
         services.record_response(esc, by=world.erin, summary="We will look again.")
     for moment in (
         datetime(2026, 11, 9, 0, 5, tzinfo=LONDON),
@@ -188,7 +187,7 @@ def test_no_email_carries_the_childs_name_date_of_birth_or_address(world):
 def alices_notices(world):
     for day in (2, 3):
         with time_machine.travel(datetime(2026, 11, day, 10, tzinfo=LONDON), tick=False):
-            world.raise_kirklees(initial_discussion_on=date(2026, 11, day))
+            OpenEscalationFactory(initial_discussion_on=date(2026, 11, day))
     return Notice.objects.filter(recipient=world.alice).order_by("-created_at")
 
 

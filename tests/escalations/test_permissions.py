@@ -6,16 +6,22 @@ are Kirklees' business manager and chair, Kim its administrator. Quinn and Uma a
 practitioners in the two agencies with no part in it; Vic is a school line manager whose
 account is switched off."""
 
-from datetime import date
-
 import pytest
 
 from cases.models import Person
 from escalations import services
 from escalations.models import State
 from escalations.permissions import Act, allowed_actions
-from escalations.services import ActionItem, ActionRefused
+from escalations.services import ActionRefused
 from policies.models import Role
+from tests.factories import (
+    AwaitingApprovalEscalationFactory,
+    ClosedEscalationFactory,
+    DraftEscalationFactory,
+    OpenEscalationFactory,
+    ResolvedEscalationFactory,
+    WithdrawnEscalationFactory,
+)
 from tests.personas import make_person
 
 A = Act
@@ -122,30 +128,28 @@ MATRIX = {
 }
 
 
-def build(world, situation: str):
-    if situation == "draft":
-        return world.raise_kirklees(submit=False)
-    if situation == "open at the partnership stage":
-        return world.raise_kirklees(immediate_risk=True, start_stage_number=5)
-    esc = world.raise_kirklees()
-    if situation == "awaiting approval":
-        services.escalate(esc, by=world.alice, reason="No reply.")
-    elif situation in ("resolved", "closed"):
-        services.resolve(
-            esc,
-            by=world.alice,
-            category="upheld",
-            summary="CSC will reassess.",
-            raiser_satisfied=True,
-            actions=[ActionItem(what="Reassess", owner_name="Frank", due_on=date(2026, 12, 4))],
-        )
-        if situation == "closed":
-            services.close(esc, by=world.alice, declined_reason="Nothing to learn.")
-    elif situation == "withdrawn":
-        services.withdraw(esc, by=world.alice, reason="Shared since.")
-    elif situation == "shared at stage 1":
-        services.share_with_partnership(esc, by=world.carol, reason="A pattern with CSC.")
+def shared_at_stage_1(world):
+    esc = OpenEscalationFactory()
+    services.share_with_partnership(esc, by=world.carol, reason="A pattern with CSC.")
     return esc
+
+
+BUILD = {
+    "draft": lambda world: DraftEscalationFactory(),
+    "open at stage 1": lambda world: OpenEscalationFactory(),
+    "open at the partnership stage": lambda world: OpenEscalationFactory(
+        immediate_risk=True, start_stage_number=5
+    ),
+    "awaiting approval": lambda world: AwaitingApprovalEscalationFactory(),
+    "resolved": lambda world: ResolvedEscalationFactory(),
+    "closed": lambda world: ClosedEscalationFactory(),
+    "withdrawn": lambda world: WithdrawnEscalationFactory(),
+    "shared at stage 1": shared_at_stage_1,
+}
+
+
+def build(world, situation: str):
+    return BUILD[situation](world)
 
 
 @pytest.fixture
@@ -210,13 +214,13 @@ def test_an_uninvolved_practitioner_in_the_challenged_agency_cannot_respond(worl
 
 
 def test_the_shared_constabulary_lead_acts_in_either_partnership_only_as_a_party(world):
-    esc = world.raise_kirklees(receiving_agency=world.constabulary, receiving_person=None)
+    esc = OpenEscalationFactory(receiving_agency=world.constabulary, receiving_person=None)
     assert set(allowed_actions(fresh(world.pat), esc)) == CHALLENGED_MANAGER
     assert allowed_actions(fresh(world.pat), build(world, "open at stage 1")) == frozenset()
 
 
 def test_the_one_person_voluntary_group_holds_every_role_of_its_side(world):
-    esc = world.raise_kirklees(by=world.robin)
+    esc = OpenEscalationFactory(by=world.robin)
     assert set(allowed_actions(fresh(world.robin), esc)) == RAISING_MANAGER | MOVE_ON
     services.escalate(esc, by=world.robin, reason="No answer.")
     esc.refresh_from_db()

@@ -15,6 +15,7 @@ from escalation_portal.celery import app
 from escalations import checks
 from escalations.models import NoticeKind
 from escalations.notices import relay
+from tests.factories import OpenEscalationFactory
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_raising_with_immediate_risk_queues_the_relay_a_worker_can_run(
     world, memory_broker, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        world.raise_kirklees(immediate_risk=True, initial_discussion_on=date(2026, 11, 2))
+        OpenEscalationFactory(immediate_risk=True, initial_discussion_on=date(2026, 11, 2))
     message = memory_broker.get(timeout=2)
     message.ack()
     name, kwargs = message.headers["task"], message.decode()[1]

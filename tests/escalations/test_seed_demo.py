@@ -14,6 +14,7 @@ from cases.models import Agency, Membership, Person
 from escalations import services
 from escalations.models import LIVE_STATES, Escalation, Event, EventKind, State
 from policies.models import AGENCY_ROLES, PARTNERSHIP_ROLES, Partnership, Role
+from tests.factories import OpenEscalationFactory
 
 
 def seed(n: int = 0) -> str:
@@ -80,6 +81,41 @@ def test_the_demo_logins_command_lists_every_demo_person(seeded):
         assert username in text
 
 
+def demo_logins_output(*args: str) -> list[str]:
+    out = StringIO()
+    call_command("demo_logins", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+def test_each_demo_person_is_one_line_of_the_logins_even_with_three_roles(seeded):
+    lines = demo_logins_output()
+    assert len(lines) == len(set(lines))
+    for username in (
+        get_user_model()
+        .objects.filter(email__endswith="@demo.invalid")
+        .values_list("username", flat=True)
+    ):
+        assert sum(line.split()[0] == username for line in lines[1:]) == 1, username
+    (robin,) = [line for line in lines if "kir-smallsteps-lead" in line]
+    assert "Practitioner, safeguarding lead, head of service / senior manager" in robin
+
+
+def test_the_short_table_shows_each_role_and_each_partnership_once_at_least(seeded):
+    lines = demo_logins_output("--featured")
+    assert DEMO_PASSWORD in lines[0]
+    assert lines[-1] == f"All {len(demo_logins_output()) - 1} demo logins: make logins"
+    table = lines[1:-1]
+    assert 8 <= len(table) <= 12
+    assert len(table) == len(set(table))
+    for role in Role:
+        assert any(role.label.lower() in line.lower() for line in table), role.label
+    for partnership in Partnership.objects.all():
+        assert any(
+            partnership.slug.title() in line or partnership.reference_prefix.lower() + "-" in line
+            for line in table
+        ), partnership.slug
+
+
 def test_some_live_escalations_are_past_due_and_not_yet_marked_overdue(seeded):
     live = Escalation.objects.filter(state__in=LIVE_STATES)
     assert live.exists()
@@ -118,13 +154,12 @@ def test_a_challenge_raised_after_seeding_gets_a_fresh_reference(seeded):
     alice = Person.objects.get(user__username="kir-school-practitioner")
     school = alice.memberships.get().agency
     csc = Agency.objects.get(name="Kirklees Children's Social Care")
-    esc = services.raise_escalation(
+    esc = OpenEscalationFactory(
         by=alice,
         child=services.ChildDetails(home_partnership=partnership, given_names="Demo"),
         raising_agency=school,
         receiving_agency=csc,
-        pathway="referral",
-        natures=["referral_decision"],
+        receiving_person=None,
         details="Invented.",
         outcome_sought="Invented.",
         interim_safety="Invented.",

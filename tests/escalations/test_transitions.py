@@ -18,48 +18,26 @@ from escalations.models import (
     State,
 )
 from escalations.services import ActionItem, ActionRefused
+from tests.factories import (
+    AwaitingApprovalEscalationFactory,
+    ClosedEscalationFactory,
+    DraftEscalationFactory,
+    EscalationAtStage2Factory,
+    OpenEscalationFactory,
+    ResolvedEscalationFactory,
+    WithdrawnEscalationFactory,
+)
 
-# --- building an escalation in each state ----------------------------------------------------
-
-
-def draft(world):
-    return world.raise_kirklees(submit=False)
-
-
-def open_(world):
-    return world.raise_kirklees()
-
-
-def awaiting(world):
-    return services.escalate(open_(world), by=world.alice, reason="No reply from CSC.")
-
-
-def resolved(world):
-    return services.resolve(
-        open_(world),
-        by=world.alice,
-        category=OutcomeCategory.PARTLY_UPHELD,
-        summary="CSC will visit jointly with the school.",
-        raiser_satisfied=True,
-        actions=[ActionItem(what="Joint visit", owner_name="Erin Earl", due_on=date(2026, 12, 4))],
-    )
-
-
-def closed(world):
-    return services.close(resolved(world), by=world.alice, declined_reason="No debrief needed.")
-
-
-def withdrawn(world):
-    return services.withdraw(open_(world), by=world.alice, reason="Information since shared.")
-
+# --- an escalation in each state, reached through the services -------------------------------
 
 BUILD = {
-    State.DRAFT: draft,
-    State.OPEN: open_,
-    State.AWAITING_APPROVAL: awaiting,
-    State.RESOLVED: resolved,
-    State.CLOSED: closed,
-    State.WITHDRAWN: withdrawn,
+    State.DRAFT: DraftEscalationFactory,
+    State.OPEN: OpenEscalationFactory,
+    State.AWAITING_APPROVAL: AwaitingApprovalEscalationFactory,
+    # Partly upheld, one action outstanding (so it may be reopened).
+    State.RESOLVED: ResolvedEscalationFactory,
+    State.CLOSED: ClosedEscalationFactory,
+    State.WITHDRAWN: WithdrawnEscalationFactory,
 }
 
 # --- every action, by someone entitled to it in the state where it is legal -------------------
@@ -137,7 +115,7 @@ def transition_events(esc) -> list[Event]:
 @pytest.mark.parametrize("case", LEGAL_CASES, ids=case_id)
 def test_a_legal_transition_moves_the_state_and_writes_one_event(world, case):
     state, action = case
-    esc = BUILD[state](world)
+    esc = BUILD[state]()
     assert esc.state == state
     before = Event.objects.filter(escalation=esc).count()
     started = timezone.now()
@@ -163,7 +141,7 @@ def test_a_legal_transition_moves_the_state_and_writes_one_event(world, case):
 @pytest.mark.parametrize("case", ILLEGAL_CASES, ids=case_id)
 def test_an_illegal_transition_is_refused_clearly_and_changes_nothing(world, case):
     state, action = case
-    esc = BUILD[state](world)
+    esc = BUILD[state]()
     before = (esc.state, esc.stage_id, esc.revision, esc.events.count())
 
     with pytest.raises(ActionRefused) as refused:
@@ -176,10 +154,10 @@ def test_an_illegal_transition_is_refused_clearly_and_changes_nothing(world, cas
 
 
 def test_a_refusal_for_the_state_says_what_state_it_is_in(world):
-    esc = closed(world)
+    esc = ClosedEscalationFactory()
     with pytest.raises(ActionRefused, match="it is closed"):
         services.reopen(esc, by=world.alice, reason="Second thoughts.")
-    esc = withdrawn(world)
+    esc = WithdrawnEscalationFactory()
     with pytest.raises(ActionRefused, match="it is withdrawn"):
         services.escalate(esc, by=world.alice, reason="Second thoughts.")
 
@@ -188,21 +166,21 @@ def test_a_refusal_for_the_state_says_what_state_it_is_in(world):
 
 
 def test_submit_is_only_for_the_raiser(world):
-    esc = draft(world)
+    esc = DraftEscalationFactory()
     with pytest.raises(ActionRefused):
         services.submit_escalation(esc, by=world.carol)
     assert Escalation.objects.get(pk=esc.pk).state == State.DRAFT
 
 
 def test_escalate_needs_a_reason(world):
-    esc = open_(world)
+    esc = OpenEscalationFactory()
     with pytest.raises(ActionRefused, match="why you are escalating"):
         services.escalate(esc, by=world.alice, reason="   ")
     assert Escalation.objects.get(pk=esc.pk).state == State.OPEN
 
 
 def test_escalate_without_approval_moves_to_the_next_stage(world):
-    esc = services.approve(awaiting(world), by=world.carol)
+    esc = EscalationAtStage2Factory()
     before = esc.events.count()
     esc = services.escalate(esc, by=world.bob, reason="Erin's manager did not reply.")
     assert (esc.state, esc.stage.number) == (State.OPEN, 3)
@@ -214,7 +192,7 @@ def test_escalate_without_approval_moves_to_the_next_stage(world):
 
 
 def test_escalate_refuses_past_the_last_stage(world):
-    esc = world.raise_kirklees(immediate_risk=True, start_stage_number=6, by=world.alice)
+    esc = OpenEscalationFactory(immediate_risk=True, start_stage_number=6, by=world.alice)
     assert esc.stage.number == 6
     with pytest.raises(ActionRefused, match="last stage"):
         services.escalate(esc, by=world.ivan, reason="Further?")
@@ -222,7 +200,7 @@ def test_escalate_refuses_past_the_last_stage(world):
 
 
 def test_approval_and_return_are_for_the_raising_agencys_safeguarding_lead(world):
-    esc = awaiting(world)
+    esc = AwaitingApprovalEscalationFactory()
     for person in (world.alice, world.bob, world.dan, world.grace, world.ivan):
         with pytest.raises(ActionRefused):
             services.approve(esc, by=person)
@@ -232,7 +210,7 @@ def test_approval_and_return_are_for_the_raising_agencys_safeguarding_lead(world
 
 
 def test_resolve_needs_a_written_outcome_and_a_real_category(world):
-    esc = open_(world)
+    esc = OpenEscalationFactory()
     with pytest.raises(ActionRefused, match="agreed outcome in writing"):
         services.resolve(
             esc, by=world.alice, category="upheld", summary="  ", raiser_satisfied=True
@@ -254,7 +232,7 @@ def test_resolve_needs_a_written_outcome_and_a_real_category(world):
 
 
 def test_reopen_needs_outstanding_actions_and_a_reason(world):
-    esc = resolved(world)
+    esc = ResolvedEscalationFactory()
     with pytest.raises(ActionRefused, match="why you are reopening"):
         services.reopen(esc, by=world.alice, reason="")
     action = esc.actions.get()
@@ -267,13 +245,15 @@ def test_reopen_needs_outstanding_actions_and_a_reason(world):
 
 
 def test_reopen_restarts_the_clock_at_the_same_stage(world):
-    esc = services.reopen(resolved(world), by=world.alice, reason="The visit did not happen.")
+    esc = services.reopen(
+        ResolvedEscalationFactory(), by=world.alice, reason="The visit did not happen."
+    )
     assert (esc.state, esc.stage.number) == (State.OPEN, 1)
     assert esc.resolved_on is None and esc.due_at > timezone.now()
 
 
 def test_close_needs_the_after_resolution_steps_recorded_or_declined(world):
-    esc = resolved(world)
+    esc = ResolvedEscalationFactory()
     with pytest.raises(ActionRefused, match="debrief"):
         services.close(esc, by=world.alice)
     services.record_learning(esc, by=world.alice, learning="Share disclosures the same day.")
@@ -287,21 +267,25 @@ def test_close_needs_the_after_resolution_steps_recorded_or_declined(world):
 
 
 def test_close_with_a_declined_reason_keeps_the_reason(world):
-    esc = services.close(resolved(world), by=world.alice, declined_reason="Family moved away.")
+    esc = services.close(
+        ResolvedEscalationFactory(), by=world.alice, declined_reason="Family moved away."
+    )
     assert esc.debrief_declined_reason == "Family moved away."
     assert esc.events.order_by("-sequence").first().reason == "Family moved away."
 
 
 @pytest.mark.parametrize("state", [State.DRAFT, State.OPEN, State.AWAITING_APPROVAL])
 def test_withdraw_needs_a_reason(world, state):
-    esc = BUILD[state](world)
+    esc = BUILD[state]()
     with pytest.raises(ActionRefused, match="why the challenge is being withdrawn"):
         services.withdraw(esc, by=world.alice, reason=" ")
     assert Escalation.objects.get(pk=esc.pk).state == state
 
 
 def test_withdrawing_while_awaiting_approval_drops_the_pending_stage(world):
-    esc = services.withdraw(awaiting(world), by=world.alice, reason="Resolved by phone.")
+    esc = services.withdraw(
+        AwaitingApprovalEscalationFactory(), by=world.alice, reason="Resolved by phone."
+    )
     assert esc.state == State.WITHDRAWN and esc.pending_stage is None
     assert esc.outcomes.get().category == OutcomeCategory.WITHDRAWN
 
@@ -310,12 +294,11 @@ def test_withdrawing_while_awaiting_approval_drops_the_pending_stage(world):
 
 
 def raise_berkshire(world):
-    return services.raise_escalation(
+    return OpenEscalationFactory(
         by=world.oscar,
         child=services.ChildDetails(home_partnership=world.berkshire, given_names="Sky"),
-        raising_agency=world.berkshire_school,
         receiving_agency=world.constabulary,
-        pathway="referral",
+        receiving_person=None,
         natures=["information_sharing"],
         details="Police did not share the strategy discussion outcome.",
         outcome_sought="The outcome is shared with school.",
@@ -343,7 +326,7 @@ def test_berkshire_stage_one_moves_from_discussion_to_the_managers_24_hours(worl
 
 def test_advance_step_is_refused_where_the_stage_has_no_steps(world):
     with pytest.raises(ActionRefused):
-        services.advance_step(open_(world), by=world.alice, note="Spoke to Erin.")
+        services.advance_step(OpenEscalationFactory(), by=world.alice, note="Spoke to Erin.")
 
 
 # --- one transaction ---------------------------------------------------------------------------
@@ -365,22 +348,30 @@ def explode(*args, **kwargs):
 @pytest.mark.parametrize(
     ("build", "act", "hook"),
     [
-        (awaiting, lambda w, e: services.approve(e, by=w.carol), f"{LADDER}.announce_stage"),
-        (open_, lambda w, e: services.escalate(e, by=w.alice, reason="x"), f"{LADDER}.notify"),
         (
-            lambda w: services.approve(awaiting(w), by=w.carol),
+            AwaitingApprovalEscalationFactory,
+            lambda w, e: services.approve(e, by=w.carol),
+            f"{LADDER}.announce_stage",
+        ),
+        (
+            OpenEscalationFactory,
+            lambda w, e: services.escalate(e, by=w.alice, reason="x"),
+            f"{LADDER}.notify",
+        ),
+        (
+            EscalationAtStage2Factory,
             lambda w, e: services.escalate(e, by=w.bob, reason="x"),
             f"{LADDER}.announce_stage",
         ),
-        (open_, ACTIONS["resolve"], f"{RESOLUTION}.notify"),
-        (resolved, ACTIONS["reopen"], f"{RESOLUTION}.announce_stage"),
-        (open_, ACTIONS["withdraw"], f"{RESOLUTION}.notify"),
+        (OpenEscalationFactory, ACTIONS["resolve"], f"{RESOLUTION}.notify"),
+        (ResolvedEscalationFactory, ACTIONS["reopen"], f"{RESOLUTION}.announce_stage"),
+        (OpenEscalationFactory, ACTIONS["withdraw"], f"{RESOLUTION}.notify"),
     ],
 )
 def test_a_failure_after_the_transition_leaves_neither_the_change_nor_its_event(
     world, monkeypatch, build, act, hook
 ):
-    esc = build(world)
+    esc = build()
     before = (
         esc.state,
         esc.stage_id,

@@ -11,11 +11,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from cases.models import Agency, Sector
+from cases.models import Sector
 from escalations import services
 from escalations.models import Escalation
 from policies.loading import LADDER_DIR
 from policies.models import ClosureDay, Ladder, Partnership, Stage
+from tests.factories import AgencyFactory, OpenEscalationFactory, climb
 from tests.personas import make_person
 
 
@@ -68,7 +69,7 @@ def test_loading_twice_changes_nothing(db):
 
 def test_a_changed_file_makes_a_new_version_and_open_escalations_stay_on_theirs(world, ladder_copy):
     old_ladder = world.kirklees.current_ladder
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     assert esc.ladder == old_ladder
 
     def stage_one_three_days(data):
@@ -86,9 +87,7 @@ def test_a_changed_file_makes_a_new_version_and_open_escalations_stay_on_theirs(
     # The open escalation keeps its ladder and its stages' limits as it moves on.
     esc.refresh_from_db()
     assert esc.ladder == old_ladder and esc.stage.ladder == old_ladder
-    services.escalate(esc, by=world.alice, reason="No reply.")
-    services.approve(esc, by=world.carol)
-    esc = services.escalate(esc, by=world.bob, reason="Still no reply.")
+    esc = climb(esc, 3)
     assert esc.stage.ladder == old_ladder and esc.stage.number == 3
     # Stage 3 on v1 has 5 working days, not v2's 2: due five working days after today.
     started = esc.stage_started_at
@@ -96,7 +95,7 @@ def test_a_changed_file_makes_a_new_version_and_open_escalations_stay_on_theirs(
     assert timezone.localtime(esc.due_at).date() == due_date
 
     # A new challenge starts on the new version.
-    fresh = world.raise_kirklees()
+    fresh = OpenEscalationFactory()
     assert fresh.ladder == new_ladder
     assert fresh.due_at.date() == date(2026, 11, 5)  # 3 working days after Mon 2 Nov
 
@@ -188,17 +187,16 @@ def test_a_sixth_partnership_is_just_a_new_file(db, ladder_copy):
     assert '"name": "Northwold Safeguarding Partnership"' in out.getvalue()
 
     northwold = Partnership.objects.get(slug="northwold")
-    school = Agency.objects.create(name="Northwold School", sector=Sector.EDUCATION)
-    csc = Agency.objects.create(name="Northwold CSC", sector=Sector.CHILDRENS_SOCIAL_CARE)
-    for agency in (school, csc):
-        agency.partnerships.add(northwold)
+    school = AgencyFactory(name="Northwold School", partnerships=[northwold])
+    csc = AgencyFactory(
+        name="Northwold CSC", sector=Sector.CHILDRENS_SOCIAL_CARE, partnerships=[northwold]
+    )
     teacher = make_person("nia", "Nia North", (school, "practitioner"))
-    esc = services.raise_escalation(
+    esc = OpenEscalationFactory(
         by=teacher,
         child=services.ChildDetails(home_partnership=northwold, given_names="Wren"),
-        raising_agency=school,
         receiving_agency=csc,
-        pathway="referral",
+        receiving_person=None,
         natures=["information_sharing"],
         details="Invented details.",
         outcome_sought="Invented outcome.",

@@ -4,6 +4,7 @@ import pytest
 
 from escalations import services
 from escalations.services import ActionItem
+from tests.factories import EscalationAtStageFactory
 
 
 @pytest.fixture(autouse=True)
@@ -12,23 +13,11 @@ def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def climb_to_stage(world, esc, number: int):
-    """Alice's challenge up the Kirklees ladder: Carol approves stage 2, Bob and Dan escalate."""
-    if esc.stage.number == 1:
-        services.escalate(esc, by=world.alice, reason="No reply from CSC after the discussion.")
-        services.approve(esc, by=world.carol, comments="Agreed: put it in writing.")
-    esc.refresh_from_db()
-    while esc.stage.number < number:
-        by = world.dan if esc.stage.number >= 4 else world.bob
-        services.escalate(esc, by=by, reason=f"Still unresolved at stage {esc.stage.number}.")
-        esc.refresh_from_db()
-    return esc
-
-
 @pytest.fixture
 def resolved_at_stage_five(world):
     """Zoë's escalation: stage 5, CSC's response, resolved with two actions, learning recorded."""
-    esc = world.raise_kirklees(
+    esc = EscalationAtStageFactory(
+        stage=5,
         child=services.ChildDetails(
             home_partnership=world.kirklees,
             given_names="Zoë",
@@ -39,7 +28,6 @@ def resolved_at_stage_five(world):
         natures=["referral_decision", "information_sharing", "roles", "other"],
         nature_other="Transport to the contact centre",
     )
-    esc = climb_to_stage(world, esc, 5)
     services.record_response(
         esc,
         by=world.erin,

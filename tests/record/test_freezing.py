@@ -13,17 +13,17 @@ from escalations.models import Notice, NoticeKind
 from escalations.record import services as record_services
 from escalations.record.models import DueRecord, RecordCopy, RecordCopyChangeError
 from escalations.record.tasks import freeze_due_records
-from tests.record.conftest import climb_to_stage
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.record.helpers import text_of
 
 
 def test_no_record_is_due_below_the_record_stages(world):
-    climb_to_stage(world, world.raise_kirklees(), 4)
+    EscalationAtStageFactory(stage=4)
     assert not DueRecord.objects.exists()
 
 
 def test_reaching_stage_five_marks_the_record_due_without_rendering_it(world):
-    esc = climb_to_stage(world, world.raise_kirklees(), 5)
+    esc = EscalationAtStageFactory(stage=5)
     due = DueRecord.objects.get()
     assert due.escalation == esc and due.stage_number == 5 and due.copy is None
     # Rendering waits for the sweep, outside the transaction that moved the escalation.
@@ -31,7 +31,7 @@ def test_reaching_stage_five_marks_the_record_due_without_rendering_it(world):
 
 
 def test_the_sweep_freezes_the_copy_with_its_sha256_and_tells_the_business_manager(world):
-    esc = climb_to_stage(world, world.raise_kirklees(), 5)
+    esc = EscalationAtStageFactory(stage=5)
     assert record_services.freeze_due_records() == 1
     copy = RecordCopy.objects.get()
     assert (copy.escalation, copy.version, copy.stage_number) == (esc, 1, 5)
@@ -47,7 +47,7 @@ def test_the_sweep_freezes_the_copy_with_its_sha256_and_tells_the_business_manag
 
 
 def test_the_sweep_run_again_freezes_nothing_more_and_tells_nobody_twice(world):
-    climb_to_stage(world, world.raise_kirklees(), 5)
+    EscalationAtStageFactory(stage=5)
     freeze_due_records.apply()
     assert freeze_due_records.apply().get() == 0
     assert RecordCopy.objects.count() == 1
@@ -55,7 +55,7 @@ def test_the_sweep_run_again_freezes_nothing_more_and_tells_nobody_twice(world):
 
 
 def test_stage_six_freezes_a_second_version_and_leaves_the_first_as_it_was(world):
-    esc = climb_to_stage(world, world.raise_kirklees(), 5)
+    esc = EscalationAtStageFactory(stage=5)
     record_services.freeze_due_records()
     first = RecordCopy.objects.get()
     first_bytes = first.file.open("rb").read()
@@ -71,12 +71,12 @@ def test_stage_six_freezes_a_second_version_and_leaves_the_first_as_it_was(world
 
 
 def test_an_escalation_raised_straight_at_a_record_stage_is_frozen_too(world):
-    esc = world.raise_kirklees(by=world.alice, immediate_risk=True, start_stage_number=5)
+    esc = OpenEscalationFactory(by=world.alice, immediate_risk=True, start_stage_number=5)
     assert DueRecord.objects.get().escalation == esc
 
 
 def test_a_frozen_copy_can_be_neither_changed_nor_deleted(world):
-    climb_to_stage(world, world.raise_kirklees(), 5)
+    EscalationAtStageFactory(stage=5)
     record_services.freeze_due_records()
     copy = RecordCopy.objects.get()
     copy.sha256 = "0" * 64
@@ -87,7 +87,7 @@ def test_a_frozen_copy_can_be_neither_changed_nor_deleted(world):
 
 
 def test_a_failed_render_leaves_the_record_due_for_the_next_sweep(world, settings):
-    climb_to_stage(world, world.raise_kirklees(), 5)
+    EscalationAtStageFactory(stage=5)
     settings.RECORD_RENDER_SECONDS = 0.01
     assert record_services.freeze_due_records() == 0
     due = DueRecord.objects.get()
@@ -108,7 +108,7 @@ def test_beat_runs_the_sweep_every_minute():
     connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite locks the file"
 )
 def test_a_due_record_another_worker_holds_is_skipped_not_waited_for(world):
-    climb_to_stage(world, world.raise_kirklees(), 5)
+    EscalationAtStageFactory(stage=5)
     due = DueRecord.objects.get()
     locked, release = threading.Event(), threading.Event()
 

@@ -1,19 +1,21 @@
 """The record PDF: every field of the Kirklees Appendix 5 form, the marking, pages, metadata,
 hostile and awkward data."""
 
-import subprocess
 from datetime import date
 from pathlib import Path
 
+import pypdfium2
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalations import services
 from escalations.models import Escalation
 from escalations.record import engine
 from escalations.record.render import record_form, render_form_pdf, render_record_pdf, with_record
 from escalations.services import ActionItem
-from tests.record.conftest import climb_to_stage
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.record.helpers import body_text, page_texts, reader, squeezed, text_of
 
 FIRST_PAGE_PNG = Path(settings.BASE_DIR) / "var" / "record" / "first-page.png"
@@ -58,9 +60,11 @@ FORM_LABELS = [
 
 def test_the_record_shows_every_field_of_the_form_with_its_value(resolved_at_stage_five, world):
     pdf = render_record_pdf(resolved_at_stage_five)
-    text = text_of(pdf).lower()
+    # Compared without whitespace: where a label wraps in its narrow cell depends on the
+    # fonts installed (Liberation Sans, or DejaVu Sans, which is wider), not on the record.
+    text = squeezed(text_of(pdf)).lower()
     for label in FORM_LABELS:
-        assert label.lower() in text, label
+        assert squeezed(label).lower() in text, label
     values = [
         resolved_at_stage_five.reference,
         "Zoë O'Brien-Łukasiewicz",
@@ -93,7 +97,7 @@ def test_the_record_shows_every_field_of_the_form_with_its_value(resolved_at_sta
         "Send new disclosures in writing the same day.",
     ]
     for value in values:
-        assert value.lower() in text, value
+        assert squeezed(value).lower() in text, value
 
 
 def test_the_natures_tick_the_forms_boxes_and_state_the_others(resolved_at_stage_five):
@@ -133,22 +137,48 @@ def test_the_pdf_is_tagged_for_screen_readers_and_names_its_title_and_author(
     assert catalog["/Lang"] == "en-GB"
 
 
-def test_the_first_page_is_kept_as_a_picture_to_look_at(resolved_at_stage_five, tmp_path):
-    pdf_path = tmp_path / "record.pdf"
-    pdf_path.write_bytes(render_record_pdf(resolved_at_stage_five))
+def test_the_first_page_is_kept_as_a_picture_to_look_at(resolved_at_stage_five):
+    # PDFium (pip-installed with the dev tools) rasterises it: no system program needed.
+    document = pypdfium2.PdfDocument(render_record_pdf(resolved_at_stage_five))
+    picture = document[0].render(scale=80 / 72).to_pil().convert("L")
     FIRST_PAGE_PNG.parent.mkdir(parents=True, exist_ok=True)
-    first_page = ["-f", "1", "-l", "1", "-singlefile"]
-    out = str(FIRST_PAGE_PNG.with_suffix(""))  # pdftoppm adds .png
-    subprocess.run(["pdftoppm", "-png", "-r", "80", *first_page, str(pdf_path), out], check=True)
+    picture.save(FIRST_PAGE_PNG)
+    # An A4 page at 80 dots per inch, with ink on it: the form was drawn, not a blank page.
+    assert picture.size == pytest.approx((661, 935), abs=1)
+    darkest, lightest = picture.getextrema()
+    assert darkest < 64 and lightest == 255
     assert FIRST_PAGE_PNG.stat().st_size > 10_000
 
 
+def record_queries(escalation) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        record_form(with_record(Escalation.objects.filter(pk=escalation.pk)).get())
+    return len(queries)
+
+
 def test_a_record_needs_a_fixed_number_of_queries_however_long_it_is(
-    resolved_at_stage_five, django_assert_max_num_queries
+    world, resolved_at_stage_five, django_assert_max_num_queries
 ):
+    esc = resolved_at_stage_five
+    shorter = record_queries(esc)
+    # Four more responses; reopened, a second stage episode and outcome with five more actions.
+    for i in range(4):
+        services.record_response(esc, by=world.erin, summary=f"Further response {i}.")
+    services.reopen(esc, by=world.dan, reason="The strategy discussion did not happen.")
+    services.resolve(
+        esc,
+        by=world.dan,
+        category="upheld",
+        summary="The strategy discussion is booked.",
+        raiser_satisfied=True,
+        actions=[ActionItem(f"Follow-up {i}", "Frank Ford", date(2027, 1, 4)) for i in range(5)],
+    )
+    esc.refresh_from_db()
+    assert (esc.responses.count(), esc.outcomes.count(), esc.actions.count()) == (5, 2, 7)
+
+    assert record_queries(esc) == shorter
     with django_assert_max_num_queries(16):
-        escalation = with_record(Escalation.objects.filter(pk=resolved_at_stage_five.pk)).get()
-        record_form(escalation)
+        record_form(with_record(Escalation.objects.filter(pk=esc.pk)).get())
 
 
 # --- hostile data --------------------------------------------------------------------------
@@ -162,7 +192,7 @@ HOSTILE = [
 
 
 def test_markup_in_the_details_is_printed_as_text_and_fetches_nothing(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         details="Look: " + " ".join(HOSTILE), outcome_sought="</p><h1>Forged heading</h1>"
     )
     escalation = with_record(Escalation.objects.filter(pk=esc.pk)).get()
@@ -223,7 +253,7 @@ def test_rendering_is_stopped_when_it_passes_its_time_limit(resolved_at_stage_fi
 
 
 def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
-    short = render_record_pdf(world.raise_kirklees())
+    short = render_record_pdf(OpenEscalationFactory())
     paragraphs = [
         f"Paragraph {i:03d}: the school shared a further disclosure and CSC's reply did not "
         f"address it, so the concern stands and is set out again here in full detail."
@@ -232,7 +262,7 @@ def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
     details = "\n\n".join(paragraphs)
     assert len(details) > 20_000
     unbroken = "x" * 300 + "END-OF-LONG-WORD"
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         details=details + "\n" + unbroken, initial_discussion_on=date(2026, 11, 3)
     )
     pdf = render_record_pdf(esc)
@@ -245,7 +275,7 @@ def test_very_long_details_run_over_pages_and_nothing_is_cut_off(world):
 
 
 def test_accented_apostrophised_and_right_to_left_names_are_printed_whole(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         child=services.ChildDetails(
             home_partnership=world.kirklees,
             given_names="ليلى",
@@ -262,7 +292,7 @@ def test_accented_apostrophised_and_right_to_left_names_are_printed_whole(world)
 
 
 def test_missing_optional_fields_say_not_recorded(world):
-    esc = world.raise_kirklees(
+    esc = OpenEscalationFactory(
         child=services.ChildDetails(
             home_partnership=world.kirklees, family_name="Testwell", is_family_group=True
         ),
@@ -278,7 +308,7 @@ def test_missing_optional_fields_say_not_recorded(world):
 
 
 def test_thirty_actions_all_appear_with_their_owners_and_dates(world):
-    esc = climb_to_stage(world, world.raise_kirklees(), 5)
+    esc = EscalationAtStageFactory(stage=5)
     actions = [
         ActionItem(
             f"Action number {i:02d}: write to the family",

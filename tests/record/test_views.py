@@ -6,8 +6,8 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEntry
 from escalations.record import services as record_services
 from escalations.record.models import RecordCopy
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.helpers import sign_in
-from tests.record.conftest import climb_to_stage
 from tests.record.helpers import text_of
 
 
@@ -16,7 +16,7 @@ def record_url(escalation) -> str:
 
 
 def test_a_party_downloads_the_record_and_the_download_is_audited(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     sign_in(client, world.alice)
     response = client.get(record_url(esc))
     assert response.status_code == 200
@@ -31,13 +31,13 @@ def test_a_party_downloads_the_record_and_the_download_is_audited(client, world)
 
 
 def test_the_other_agencys_practitioner_may_download_it_too(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     sign_in(client, world.erin)
     assert client.get(record_url(esc)).status_code == 200
 
 
 def test_someone_with_no_part_in_it_gets_not_found_and_nothing_is_audited(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     sign_in(client, world.charlie)
     assert client.get(record_url(esc)).status_code == 404
     assert client.get(f"/escalations/{esc.reference}/records/").status_code == 404
@@ -45,7 +45,7 @@ def test_someone_with_no_part_in_it_gets_not_found_and_nothing_is_audited(client
 
 
 def test_the_partnership_cannot_download_it_before_the_record_stage(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     sign_in(client, world.ivan)
     assert client.get(record_url(esc)).status_code == 404
 
@@ -56,7 +56,7 @@ def test_an_unknown_reference_answers_not_found_like_anothers(client, world):
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     response = client.get(record_url(esc))
     assert response.status_code == 302
     assert response["Location"].startswith("/sign-in/")
@@ -75,7 +75,7 @@ def test_the_download_needs_a_fixed_number_of_queries(
 
 @pytest.fixture
 def frozen(world):
-    esc = climb_to_stage(world, world.raise_kirklees(), 5)
+    esc = EscalationAtStageFactory(stage=5)
     record_services.freeze_due_records()
     return esc
 
@@ -119,7 +119,7 @@ def test_a_copy_altered_on_disk_is_refused(client, world, frozen):
 
 
 def test_render_record_writes_the_pdf_of_that_escalation(world, tmp_path):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     out = tmp_path / "record.pdf"
     call_command("render_record", esc.reference, str(out))
     assert esc.reference in text_of(out.read_bytes())

@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from audit.log import record
 from audit.models import AuditEntry, EscalationChange
 from escalations.models import Escalation
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +106,7 @@ def test_the_restriction_refuses_a_role_that_owns_the_tables(db):
 
 @postgresql_only
 def test_a_queryset_update_of_escalations_is_captured_in_the_change_history(world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     before = EscalationChange.objects.filter(pgh_obj=escalation).count()
 
     Escalation.objects.filter(pk=escalation.pk).update(learning="Bulk edit outside any service")
@@ -118,7 +119,7 @@ def test_a_queryset_update_of_escalations_is_captured_in_the_change_history(worl
 
 @postgresql_only
 def test_change_history_cannot_be_rewritten(world):
-    world.raise_kirklees()
+    OpenEscalationFactory()
 
     assert "Cannot update or delete rows" in refusal(
         "UPDATE audit_escalationchange SET learning = 'x'"
@@ -128,7 +129,7 @@ def test_change_history_cannot_be_rewritten(world):
 
 @postgresql_only
 def test_the_child_history_keeps_no_names_dates_of_birth_or_addresses(world):
-    world.raise_kirklees()
+    OpenEscalationFactory()
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -5,6 +5,7 @@ import pytest
 
 from audit.log import record
 from audit.models import AuditEntry
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def entries(world):
     """A read of a Kirklees escalation (school v CSC) and one of a Berkshire one."""
-    kirklees = world.raise_kirklees()
+    kirklees = OpenEscalationFactory()
     ours = record(
         None,
         kind=AuditEntry.Kind.READ,
@@ -128,7 +129,7 @@ def test_the_log_page_takes_a_bounded_number_of_queries(
             None,
             kind=AuditEntry.Kind.READ,
             what="escalation page",
-            escalation=world.raise_kirklees(),
+            escalation=OpenEscalationFactory(),
         )
     sign_in(client, world.kim)
 

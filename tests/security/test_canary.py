@@ -42,6 +42,7 @@ from escalations.models import Escalation, Notice, State
 from escalations.record.models import RecordCopy
 from escalations.record.tasks import freeze_due_records
 from security.tasks import anonymise_after_retention
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 from tests.security import canary as c
 
@@ -323,7 +324,7 @@ def drive_everything(world, child: c.Canary, capture: c.Capture, settings, monke
     with time_machine.travel(START, tick=True):
         from escalations import services
 
-        other = world.raise_kirklees(
+        other = OpenEscalationFactory(
             child=services.ChildDetails(
                 home_partnership=world.kirklees,
                 given_names=child.given_names,

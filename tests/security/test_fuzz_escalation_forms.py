@@ -24,6 +24,11 @@ from escalations.fields import DateField
 from escalations.models import Escalation
 from escalations.views import actions as action_views
 from escalations.views import raise_ as raise_views
+from tests.factories import (
+    AwaitingApprovalEscalationFactory,
+    OpenEscalationFactory,
+    ResolvedEscalationFactory,
+)
 from tests.helpers import sign_in
 from tests.security.test_fuzz_forms import MARKER, field_value, typed
 
@@ -275,41 +280,38 @@ def test_a_question_page_that_is_not_there_never_fails(world, client):
 # --- the action forms on an escalation ------------------------------------------------------------
 
 
+def saved_before() -> dict:
+    """Each escalation is saved with the marker in its details, its clock started today."""
+    return {"details": f"Saved before: {MARKER}", "initial_discussion_on": timezone.localdate()}
+
+
 def open_escalation(world):
-    return world.raise_kirklees(
-        details=f"Saved before: {MARKER}", initial_discussion_on=timezone.localdate()
-    )
+    return OpenEscalationFactory(**saved_before())
 
 
 def awaiting_approval(world):
-    esc = open_escalation(world)
-    return services.escalate(esc, by=world.alice, reason="No reply.")
+    return AwaitingApprovalEscalationFactory(**saved_before())
 
 
 def resolved(world):
-    esc = open_escalation(world)
-    return services.resolve(
-        esc,
-        by=world.alice,
+    return ResolvedEscalationFactory(
+        **saved_before(),
         category="upheld",
         summary="Agreed.",
-        raiser_satisfied=True,
         actions=[services.ActionItem("Call back", "Frank Ford", date(2099, 1, 1))],
     )
 
 
 def berkshire_open(world):
-    return services.raise_escalation(
+    return OpenEscalationFactory(
+        **saved_before(),
         by=world.oscar,
         child=services.ChildDetails(home_partnership=world.berkshire, given_names="Sky"),
-        raising_agency=world.berkshire_school,
         receiving_agency=world.constabulary,
-        pathway="referral",
+        receiving_person=None,
         natures=["information_sharing"],
-        details=f"Saved before: {MARKER}",
         outcome_sought="The outcome is shared.",
         interim_safety="School DSL checks in daily.",
-        initial_discussion_on=timezone.localdate(),
     )
 
 

@@ -2,14 +2,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from celery.schedules import crontab
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from cases.models import Child
-from escalations import services
 from escalations.models import Escalation, EventKind
 from security.retention import anonymise_due
 from security.tasks import anonymise_after_retention
+from tests.factories import OpenEscalationFactory, WithdrawnEscalationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +19,7 @@ YEAR = timedelta(days=365)
 
 @pytest.fixture
 def withdrawn(world):
-    escalation = world.raise_kirklees()
-    return services.withdraw(escalation, by=world.alice, reason="Resolved by a phone call.")
+    return WithdrawnEscalationFactory(why_withdrawn="Resolved by a phone call.")
 
 
 def test_a_childs_identifiers_are_kept_until_the_retention_period_ends(withdrawn):
@@ -58,7 +58,7 @@ def test_running_the_sweep_twice_anonymises_once(withdrawn):
 
 
 def test_a_child_with_an_escalation_still_open_is_not_anonymised(world, withdrawn):
-    world.raise_kirklees(child=Child.objects.get(pk=withdrawn.child_id))
+    OpenEscalationFactory(child=Child.objects.get(pk=withdrawn.child_id))
 
     with time_machine.travel(timezone.now() + 10 * YEAR):
         assert anonymise_due() == 0
@@ -73,5 +73,12 @@ def test_the_period_is_a_setting(withdrawn, settings):
 
 def test_the_sweep_runs_daily_from_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["anonymise-after-retention"]
-    assert entry["task"] == "security.tasks.anonymise_after_retention"
+    assert entry["task"] == anonymise_after_retention.name
+    schedule = entry["schedule"]
+    # Once a day, every day: one hour and one minute, any day of the week, month and year.
+    assert isinstance(schedule, crontab)
+    assert (len(schedule.hour), len(schedule.minute)) == (1, 1)
+    assert schedule.day_of_week == set(range(7))
+    assert schedule.day_of_month == set(range(1, 32))
+    assert schedule.month_of_year == set(range(1, 13))
     assert settings.RETENTION_YEARS_AFTER_CLOSURE == 6

@@ -6,6 +6,8 @@ from django.core.management import call_command
 
 from audit.models import AuditEntry
 from escalations import services
+from security.subject_access import escalations_about, export
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def escalation(world):
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     services.add_note(escalation, by=world.alice, body="Spoke to Erin; she will ask her manager.")
     return escalation
 
@@ -93,3 +95,28 @@ def test_only_partnership_administrators_have_the_page(world, client, name):
     sign_in(client, getattr(world, name))
 
     assert client.get("/audit/subject-access/").status_code == 404
+
+
+def test_the_export_holds_escalations_not_yet_shared_with_the_partnership(world, escalation):
+    # A request is answered by the partnership for everything it holds about the child, not
+    # only what its roles see in full (visible_to leaves out stage 1).
+    assert not escalation.partnership_sees_record
+
+    held = escalations_about(escalation.child, world.kim.user)
+
+    assert list(held) == [escalation]
+
+
+@pytest.mark.parametrize("name", ["ivan", "judy", "carol", "alice", "mallory"])
+def test_only_an_administrator_of_the_childs_partnership_may_export_its_escalations(
+    world, escalation, name
+):
+    person = getattr(world, name)
+    person.memberships.create(
+        partnership=world.berkshire, role="partnership_admin", job_title="Administrator"
+    )
+
+    held = escalations_about(escalation.child, person.user)
+
+    assert list(held) == []
+    assert export(escalation.child, held, user=person.user)["escalations"] == []

@@ -13,6 +13,13 @@ from escalations import services
 from escalations.models import Escalation, EventKind, Notice, NoticeKind, State
 from escalations.record import services as record_services
 from policies.models import Role
+from tests.factories import (
+    AwaitingApprovalEscalationFactory,
+    DraftEscalationFactory,
+    OpenEscalationFactory,
+    ResolvedEscalationFactory,
+    WithdrawnEscalationFactory,
+)
 from tests.helpers import sign_in
 from tests.personas import World, make_person
 from tests.security.oracle import AuditEntryFacts, EscalationFacts, PersonFacts
@@ -26,55 +33,47 @@ def partnership_stage(partnership) -> int:
 
 def build_escalations(world: World) -> dict[str, Escalation]:
     w = world
-    shared = w.raise_kirklees()
+    shared = OpenEscalationFactory()
     services.share_with_partnership(shared, by=w.carol, reason="For the partnership's view.")
-    with_participant = w.raise_kirklees()
+    with_participant = OpenEscalationFactory()
     services.add_participant(with_participant, by=w.alice, person=w.charlie, reason="Health view")
-    withdrawn = w.raise_kirklees(by=w.bob)
-    services.withdraw(withdrawn, by=w.bob, reason="Settled by a phone call.")
-    awaiting = w.raise_kirklees()
-    services.escalate(awaiting, by=w.alice, reason="No reply from CSC after the discussion.")
-    resolved = w.raise_kirklees()
-    services.resolve(
-        resolved,
-        by=w.alice,
+    withdrawn = WithdrawnEscalationFactory(by=w.bob, why_withdrawn="Settled by a phone call.")
+    awaiting = AwaitingApprovalEscalationFactory()  # Alice asked Carol
+    resolved = ResolvedEscalationFactory(
         category="upheld",
         summary="CSC will reconsider the referral.",
-        raiser_satisfied=True,
         actions=[services.ActionItem("Reassess", "Frank Ford", date(2099, 1, 1))],
     )
 
     def berkshire(**overrides):
-        return services.raise_escalation(
+        return OpenEscalationFactory(
             by=w.oscar,
             child=services.ChildDetails(home_partnership=w.berkshire, given_names="Ada"),
-            raising_agency=w.berkshire_school,
             receiving_agency=w.constabulary,
-            pathway="referral",
+            receiving_person=None,
             natures=["information_sharing"],
             details="Police have not shared the incident log.",
             outcome_sought="The log is shared.",
             interim_safety="The school watches over Ada.",
-            initial_discussion_on=date(2026, 11, 2),
             **overrides,
         )
 
     return {
-        "open at stage 1": w.raise_kirklees(),
-        "no person named on the receiving side": w.raise_kirklees(receiving_person=None),
-        "draft": w.raise_kirklees(submit=False),
+        "open at stage 1": OpenEscalationFactory(),
+        "no person named on the receiving side": OpenEscalationFactory(receiving_person=None),
+        "draft": DraftEscalationFactory(),
         "shared with the partnership": Escalation.objects.get(pk=shared.pk),
-        "at the partnership stage": w.raise_kirklees(
+        "at the partnership stage": OpenEscalationFactory(
             immediate_risk=True, start_stage_number=partnership_stage(w.kirklees)
         ),
         "with a person added": Escalation.objects.get(pk=with_participant.pk),
-        "withdrawn": Escalation.objects.get(pk=withdrawn.pk),
-        "awaiting a lead's approval": Escalation.objects.get(pk=awaiting.pk),
-        "resolved, an action outstanding": Escalation.objects.get(pk=resolved.pk),
-        "received by the agency in two partnerships": w.raise_kirklees(
+        "withdrawn": withdrawn,
+        "awaiting a lead's approval": awaiting,
+        "resolved, an action outstanding": resolved,
+        "received by the agency in two partnerships": OpenEscalationFactory(
             receiving_agency=w.constabulary, receiving_person=None
         ),
-        "by a one-person group": w.raise_kirklees(
+        "by a one-person group": OpenEscalationFactory(
             by=w.robin, receiving_agency=w.health, receiving_person=w.charlie
         ),
         "other partnership, agency in two": berkshire(),

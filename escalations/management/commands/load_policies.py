@@ -58,6 +58,8 @@ class Command(BaseCommand):
         except LadderFileError as exc:
             raise CommandError(f"No ladder loaded. {exc}") from exc
         forget_recorder_sectors()
+        if options["verbosity"] < 1:  # -v 0: `make run` keeps its first screen short
+            return
         for result in results:
             what = "new version" if result.created else "unchanged"
             self.stdout.write(f"{result.slug}: ladder v{result.version} ({what})")

@@ -24,6 +24,7 @@ from django.core.cache import cache
 
 from escalations import services
 from escalations.models import Escalation
+from tests.factories import OpenEscalationFactory, climb
 
 NOW = datetime(2027, 2, 1, 10, 0, tzinfo=UTC)
 
@@ -57,19 +58,19 @@ def fresh_figures_cache():
 def dataset(world) -> Dataset:
     w = world
     with at(date(2026, 11, 2)):
-        quick = w.raise_kirklees(
+        quick = OpenEscalationFactory(
             natures=["information_sharing", "assessment"],
             pathway="child_protection",
             initial_discussion_on=date(2026, 11, 2),
         )
-        still_open = w.raise_kirklees(
+        still_open = OpenEscalationFactory(
             pathway="conference",
             initial_discussion_on=date(2026, 11, 2),
             child=services.ChildDetails(
                 home_partnership=w.kirklees, given_names="Rowan", family_name="Quietly"
             ),
         )
-        berkshire = w.raise_kirklees(
+        berkshire = OpenEscalationFactory(
             by=w.oscar,
             raising_agency=w.berkshire_school,
             receiving_agency=w.constabulary,
@@ -80,7 +81,7 @@ def dataset(world) -> Dataset:
             ),
         )
     with at(date(2026, 11, 3)):
-        withdrawn = w.raise_kirklees(initial_discussion_on=date(2026, 11, 3))
+        withdrawn = OpenEscalationFactory(initial_discussion_on=date(2026, 11, 3))
     with at(date(2026, 11, 4)):
         services.withdraw(withdrawn, by=w.alice, reason="Resolved by a phone call.")
     with at(date(2026, 11, 5)):
@@ -98,25 +99,23 @@ def dataset(world) -> Dataset:
             policy_gap="The threshold guide is silent on disclosures at school.",
         )
     with at(date(2026, 11, 9)):
-        partnership = w.raise_kirklees(
+        partnership = OpenEscalationFactory(
             initial_discussion_on=date(2026, 11, 9),
             child=services.ChildDetails(
                 home_partnership=w.kirklees, given_names="Skye", family_name="Sharedwith"
             ),
         )
     with at(date(2026, 11, 10)):
-        services.escalate(partnership, by=w.alice, reason="No reply.")
-        services.approve(partnership, by=w.carol)
-    for day in (11, 12, 13):
+        climb(partnership, 2)  # Alice escalates, Carol approves
+    for day, stage in ((11, 3), (12, 4), (13, 5)):
         with at(date(2026, 11, day)):
-            services.escalate(partnership, by=w.bob, reason="Still unresolved.")
+            climb(partnership, stage, by=w.bob)
     with at(date(2026, 11, 13)):
         services.record_learning(partnership, by=w.bob, learning="Meet face to face sooner.")
     with at(date(2026, 12, 23)):
-        holiday = w.raise_kirklees(initial_discussion_on=date(2026, 12, 23))
+        holiday = OpenEscalationFactory(initial_discussion_on=date(2026, 12, 23))
     with at(date(2027, 1, 4)):
-        services.escalate(holiday, by=w.alice, reason="No reply over Christmas.")
-        services.approve(holiday, by=w.carol)
+        climb(holiday, 2, why="No reply over Christmas.")  # Alice escalates, Carol approves
     with at(date(2027, 1, 11)):
         services.resolve(
             holiday,

@@ -6,6 +6,7 @@ from escalations.dashboards import queries
 from escalations.dashboards.queries import Filters, percentile
 from escalations.models import Escalation
 from tests.escalations.dashboards.conftest import NOW
+from tests.factories import DraftEscalationFactory
 
 
 def kirklees_figures(dataset, **filters):
@@ -49,8 +50,7 @@ def test_nothing_is_overdue_before_any_due_moment_has_passed(dataset):
 
 
 def test_drafts_never_count(dataset):
-    w = dataset.world
-    w.raise_kirklees(submit=False)
+    DraftEscalationFactory()
     assert kirklees_figures(dataset).count() == 5
 
 

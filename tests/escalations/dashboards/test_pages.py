@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEntry
 from escalations.dashboards.exports import safe_cell
 from tests.escalations.dashboards.conftest import NOW
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 KIRKLEES = "/partnerships/kirklees"
@@ -269,8 +270,8 @@ def test_query_counts_stay_within_budget_and_do_not_grow_with_escalations(
     sign_in(client, w.ivan)
     before = query_count(client, KIRKLEES + path)
     for _ in range(6):
-        w.raise_kirklees(initial_discussion_on=NOW.date())
-    w.raise_kirklees(
+        OpenEscalationFactory(initial_discussion_on=NOW.date())
+    OpenEscalationFactory(
         by=w.carol,
         natures=["roles", "services", "other"],
         nature_other="Who chairs",

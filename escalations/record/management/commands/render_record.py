@@ -19,9 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, reference: str, out: Path, **options):
         # An operator on the server, who holds the database anyway: no person to scope by.
         # The read is audited all the same.
-        escalation = with_record(
-            Escalation.objects.filter(reference=reference)  # scoped-lookup: allowed
-        ).first()
+        escalation = with_record(Escalation.objects.filter(reference=reference)).first()
         if escalation is None:
             raise CommandError(f"No escalation has the reference {reference!r}.")
         if out.parent and not out.parent.is_dir():
