@@ -31,18 +31,24 @@ run: $(STAMP)
 logins: $(STAMP)
 	@DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo_logins
 
-## Lint, check formatting and migrations, then the whole test suite.
+## Lint, check formatting, imports and migrations, then the whole test suite.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/lint_scoped_lookups.py
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_module_size.py
 	DEBUG=false SECRET_KEY=makemigrations-check $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
+## Lint: ruff, the scoped-lookup guard, the import contracts (.importlinter: no cycles, the
+## layers of docs/adr/0009) and the 600-line limit on product modules.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/lint_scoped_lookups.py
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_module_size.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

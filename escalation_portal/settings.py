@@ -162,7 +162,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "escalation-portal@localhost")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
-# Notices (escalations.notifications): non-urgent emails only in this window on the
+# Notices (escalations.notices.relay): non-urgent emails only in this window on the
 # partnership's working days; urgent ones at once. Failed sends are retried with backoff.
 NOTIFY_START, NOTIFY_END = env_hours("NOTIFY_HOURS", "08:00-18:00")
 NOTIFY_WORKING_DAYS_ONLY = env_bool("NOTIFY_WORKING_DAYS_ONLY", default=True)

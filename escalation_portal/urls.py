@@ -6,10 +6,11 @@ from escalation_portal import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("notifications/", include("escalations.notifications_urls")),
+    path("notifications/", include("escalations.notices.urls")),
     path("", include("escalations.record.urls")),
     path("account/two-factor/", include("security.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("escalations.conference.urls")),
     path("", include("escalations.urls")),
     path("", include("escalations.dashboards.urls")),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from audit.admin import ReadOnlyAdmin
-from escalations.deadlines import add_closure_day, remove_closure_day
+from escalations.clock import add_closure_day, remove_closure_day
 from escalations.models import Escalation, Event, Notice, StageEpisode
 from policies.admin import ClosureDayAdmin as PolicyClosureDayAdmin
 from policies.models import ClosureDay
@@ -84,7 +84,7 @@ class NoticeAdmin(ReadOnlyAdmin):
 
 
 # Closure days move running deadlines (SPEC section 7), so the admin adds and removes them
-# through escalations.deadlines; policies knows nothing of escalations, hence the override here.
+# through escalations.clock; policies knows nothing of escalations, hence the override here.
 admin.site.unregister(ClosureDay)
 
 

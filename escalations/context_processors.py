@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from cases.models import Sector
 from cases.people import person_for
+from escalations import approvals
+from escalations.conference.services import sees_conference_concerns
 from escalations.models import Notice
-from escalations.notifications import visible_notices
-from policies.models import AGENCY_OVERSIGHT_ROLES, Role
+from escalations.notices.summary import visible_notices
+from policies.models import AGENCY_OVERSIGHT_ROLES
 
 # Path prefix -> section of the service navigation marked as current.
 SECTIONS = [
@@ -38,11 +39,14 @@ def portal(request: HttpRequest) -> dict:
         "portal_membership": memberships[0] if memberships else None,
         "portal_more_memberships": max(len(memberships) - 1, 0),
         "portal_section": section,
-        "portal_is_lead": Role.SAFEGUARDING_LEAD in roles,
+        # Exactly who the approvals queue admits (views/lead.py): approvers, and stand-ins for
+        # an agency without one. Lazy: a query only for a stand-in, only where the nav shows.
+        "portal_approves": SimpleLazyObject(lambda: approvals.may_open_queue(person)),
         "portal_oversees": bool(roles & AGENCY_OVERSIGHT_ROLES),
         "portal_raises": any(m.agency_id for m in memberships),
-        "portal_conference": bool(roles & AGENCY_OVERSIGHT_ROLES)
-        or any(m.agency and m.agency.sector == Sector.CHILDRENS_SOCIAL_CARE for m in memberships),
+        # From the partnerships' ladder files: people who record conference concerns and those
+        # they are sent to. Lazy: at most one query, only where the nav shows.
+        "portal_conference": SimpleLazyObject(lambda: sees_conference_concerns(person)),
     }
 
 

@@ -1,5 +1,6 @@
-"""Deadlines enforced (SPEC section 7): the sweep that reminds holders and marks stages overdue,
-and the recalculation of running deadlines when a partnership adds or removes a closure day.
+"""Deadlines enforced (SPEC section 7): the sweep that reminds holders, marks stages overdue
+and tells stand-in approvers. The clock itself (due moments, the overdue rule, closure days and
+the recalculation of running deadlines) is escalations.clock.
 
 Deadlines are data: the due and reminder moments are columns, and a periodic sweep acts on
 every row whose moment has passed, however long nothing ran. The sweep is set-based (a few
@@ -14,14 +15,22 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef
+from django.db.models import F, Max
 from django.utils import timezone
 
 from cases.models import Membership
-from escalations import services
+from escalations import approvals
+from escalations.clock import (  # noqa: F401 (kept importable from here for callers)
+    add_closure_day,
+    moment_in_words,
+    not_past_due_condition,
+    past_due_condition,
+    recalculate_deadlines,
+    remove_closure_day,
+)
 from escalations.models import (
     LIVE_STATES,
     Escalation,
@@ -31,9 +40,9 @@ from escalations.models import (
     NoticeKind,
     StageEpisode,
     State,
+    deadline_notice_key,
 )
-from policies.calendar import end_of_day, start_of_day
-from policies.models import APPROVAL_FALLBACK_ROLES, ClosureDay, Partnership, Role, Stage
+from policies.models import Role, Stage
 
 BATCH = 5000
 
@@ -49,22 +58,7 @@ class SweepResult:
         return asdict(self)
 
 
-def moment_in_words(moment: datetime | None) -> str:
-    """'the end of Monday 4 January 2027', or '14:30 on Tuesday 3 November 2026'."""
-    if moment is None:
-        return "no time limit"
-    local = timezone.localtime(moment)
-    day = f"{local:%A} {local.day} {local:%B %Y}"
-    if (local.hour, local.minute) == (23, 59):
-        return f"the end of {day}"
-    return f"{local:%H:%M} on {day}"
-
-
-def notice_key(escalation_id: int, episode_id: int | None, kind: str, person_id: int, due) -> str:
-    """The outbox key of a deadline notice: one per recipient per due moment of an episode, so a
-    moved deadline (a closure day, Berkshire's next step) is a new notice and a repeat is not."""
-    occasion = int(due.timestamp()) if due else 0
-    return f"{escalation_id}:{episode_id or 0}:{kind}:{person_id}:due{occasion}"
+notice_key = deadline_notice_key
 
 
 def sweep(now: datetime | None = None, *, batch_size: int = BATCH) -> SweepResult:
@@ -94,6 +88,7 @@ CLAIMED = (
     "partnership_id",
     "due_at",
     "approval_requested_by_id",
+    "approval_asked_as",
 )
 
 
@@ -109,25 +104,24 @@ def _claim(queryset, after: int, batch_size: int) -> list[dict]:
 
 
 def _claim_overdue(now: datetime, after: int, batch_size: int) -> list[dict]:
-    pending = Escalation.objects.filter(state__in=LIVE_STATES, overdue=False, due_at__lte=now)
+    pending = Escalation.objects.filter(state__in=LIVE_STATES, overdue=False).filter(
+        past_due_condition(now)
+    )
     return _claim(pending, after, batch_size)
 
 
 def _claim_reminders(now: datetime, after: int, batch_size: int) -> list[dict]:
     # A reminder for a due moment already passed would only be noise: the overdue notice says it.
     pending = Escalation.objects.filter(
-        state__in=LIVE_STATES, reminded=False, reminder_at__lte=now, due_at__gt=now
-    )
+        state__in=LIVE_STATES, reminded=False, reminder_at__lte=now
+    ).filter(not_past_due_condition(now))
     return _claim(pending, after, batch_size)
 
 
 def _claim_approvals_without_a_lead(now: datetime, after: int, batch_size: int) -> list[dict]:
-    leads = Membership.objects.filter(
-        agency=OuterRef("raising_agency"),
-        role=Role.SAFEGUARDING_LEAD,
-        person__user__is_active=True,
+    waiting = Escalation.objects.filter(state=State.AWAITING_APPROVAL).filter(
+        approvals.without_approvers()
     )
-    waiting = Escalation.objects.filter(state=State.AWAITING_APPROVAL).filter(~Exists(leads))
     return _claim(waiting, after, batch_size)
 
 
@@ -315,13 +309,14 @@ def _remind(rows: list[dict], now: datetime, stages: dict, result: SweepResult) 
 def _tell_stand_in_approvers(
     rows: list[dict], now: datetime, stages: dict, result: SweepResult
 ) -> None:
-    """Escalations awaiting approval whose raising agency has no active safeguarding lead any
-    more (the last one was deactivated, or lost the role, after the request): its stand-in
-    approvers (services.approvers: senior managers, else line managers, never whoever asked)
-    may already decide (permissions.approves_in_leads_absence); this tells them. The notices
-    carry escalate()'s keys (the request's event sequence as the occasion), so a request that
-    was put to them from the start, or a second sweep, adds nothing. Not counted in the
-    result: most passes only find them already told."""
+    """Escalations awaiting approval whose raising agency has no active approver any more (the
+    last safeguarding lead was deactivated, or lost the role, after the request): its
+    stand-ins (escalations.approvals.first_stand_ins: senior managers, else line managers,
+    never whoever asked) may already decide (approvals.may_decide); this tells them. The
+    notices carry escalate()'s keys (the request's event sequence as the occasion), so a
+    request that was put to them from the start, or a second sweep, adds nothing. Not counted
+    in the result: most passes only find them already told."""
+    gate = approvals.LEAD_GATE
     ids = [row["pk"] for row in rows]
     episodes = _current_episodes(ids)
     requests = dict(
@@ -330,26 +325,32 @@ def _tell_stand_in_approvers(
         .annotate(last=Max("sequence"))
         .values_list("escalation_id", "last")
     )
-    people: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for agency_id, role, person_id in (
+    people: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    names: dict[int, str] = {}
+    for agency_id, role, person_id, name in (
         Membership.objects.filter(
             agency_id__in={row["raising_agency_id"] for row in rows},
-            role__in=APPROVAL_FALLBACK_ROLES,
+            role__in=gate.stand_in_roles,
             person__user__is_active=True,
         )
         .order_by("id")
-        .values_list("agency_id", "role", "person_id")
+        .values_list("agency_id", "role", "person_id", "person__full_name")
     ):
-        if person_id not in people[(agency_id, role)]:
-            people[(agency_id, role)].append(person_id)
+        names[person_id] = name
+        if person_id not in people[agency_id][role]:
+            people[agency_id][role].append(person_id)
     notices = []
+    # The request is now put to stand-ins: its typed fields say so (the escalation page).
+    asked: dict[tuple[str, str], list[int]] = defaultdict(list)
     kind = NoticeKind.APPROVAL_NEEDED_NO_LEAD
     for row in rows:
-        esc_id, asked_by = row["pk"], row["approval_requested_by_id"]
-        for role in APPROVAL_FALLBACK_ROLES:
-            told = [p for p in people[(row["raising_agency_id"], role)] if p != asked_by]
-            if told:
-                break
+        esc_id = row["pk"]
+        role, told = approvals.first_stand_ins(
+            gate, people[row["raising_agency_id"]], row["approval_requested_by_id"]
+        )
+        if told and row["approval_asked_as"] != role:
+            words = approvals.asked_in_words(role, [names[p] for p in told])[:300]
+            asked[(role, words)].append(esc_id)
         episode = episodes.get(esc_id)
         occasion = requests.get(esc_id, 0)
         notices += [
@@ -357,111 +358,8 @@ def _tell_stand_in_approvers(
             | {"key": f"{esc_id}:{episode or 0}:{kind}:{person_id}:{occasion}"}
             for person_id in told
         ]
+    for (role, words), ids_asked in asked.items():
+        Escalation.objects.filter(pk__in=ids_asked).update(
+            approval_asked_as=role, approval_asked_of=words
+        )
     _insert(Notice, notices, ignore_conflicts=True)
-
-
-# --- closure days ----------------------------------------------------------------------------
-
-
-def add_closure_day(
-    partnership: Partnership, day: date, *, by, reason: str = ""
-) -> tuple[ClosureDay, int]:
-    """Add a closure day and move the running deadlines it falls inside (SPEC section 7).
-    Returns the day and how many escalations' deadlines changed."""
-    with transaction.atomic():
-        closure = ClosureDay.objects.create(
-            partnership=partnership, date=day, reason=reason.strip(), added_by=by
-        )
-        changed = recalculate_deadlines(
-            partnership,
-            since=day,
-            by=by,
-            why=f"Closure day {day.day} {day:%B %Y} added"
-            + (f" ({closure.reason})" if closure.reason else ""),
-        )
-    return closure, changed
-
-
-def remove_closure_day(closure: ClosureDay, *, by) -> int:
-    """Remove a closure day; deadlines it had pushed back come forward again."""
-    with transaction.atomic():
-        partnership, day = closure.partnership, closure.date
-        closure.delete()
-        return recalculate_deadlines(
-            partnership, since=day, by=by, why=f"Closure day {day.day} {day:%B %Y} removed"
-        )
-
-
-def _clock_start(escalation: Escalation) -> datetime:
-    """When the current timed step's clock started: the stage start, or for a later step
-    (Berkshire stage 1) the moment the step was entered."""
-    if escalation.step:
-        moved = (
-            escalation.events.filter(kind=EventKind.STEP_ADVANCED)
-            .order_by("-sequence")
-            .values_list("occurred_at", flat=True)
-            .first()
-        )
-        if moved:
-            return moved
-    return escalation.stage_started_at
-
-
-def recalculate_deadlines(partnership: Partnership, *, since: date, by, why: str) -> int:
-    """Recompute the due and reminder moments of the partnership's live escalations whose
-    clock runs over `since`, with its calendar as it now stands; record each change."""
-    calendar = partnership.calendar()
-    now = timezone.now()
-    actor = getattr(by, "person", None) if by is not None else None
-    running = (
-        Escalation.objects.live()
-        .in_partnership(partnership)
-        .filter(due_at__gte=start_of_day(since), stage_started_at__lte=end_of_day(since))
-        .select_related("stage", "partnership", "raising_agency", "receiving_agency")
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
-    changed = 0
-    for esc in running:
-        before_due, before_reminder = esc.due_at, esc.reminder_at
-        was_overdue, was_reminded = esc.overdue, esc.reminded
-        services.set_clock(esc, _clock_start(esc), calendar)
-        if (esc.due_at, esc.reminder_at) == (before_due, before_reminder):
-            continue
-        # The clock never pauses: a later due moment still in the future lifts "overdue";
-        # one that has passed keeps it, and the sweep marks any that now fall due.
-        esc.overdue = was_overdue and esc.due_at <= now
-        esc.reminded = was_reminded and esc.reminder_at <= now
-        services.record_event(
-            esc,
-            EventKind.DEADLINE_RECALCULATED,
-            actor,
-            reason=f"{why}: now due by {moment_in_words(esc.due_at)}, "
-            f"was {moment_in_words(before_due)}.",
-        )
-        esc.save(update_fields=["due_at", "reminder_at", "overdue", "reminded", "event_count"])
-        episode = services.current_episode(esc)
-        if episode is not None:
-            episode.due_at = esc.due_at
-            episode.save(update_fields=["due_at"])
-        if esc.holder_id:
-            Notice.objects.bulk_create(
-                [
-                    Notice(
-                        escalation=esc,
-                        episode=episode,
-                        kind=NoticeKind.DEADLINE_CHANGED,
-                        recipient_id=esc.holder_id,
-                        key=notice_key(
-                            esc.pk,
-                            episode.pk if episode else None,
-                            NoticeKind.DEADLINE_CHANGED,
-                            esc.holder_id,
-                            esc.due_at,
-                        ),
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-        changed += 1
-    return changed

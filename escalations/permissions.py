@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cases.models import Membership, Person
+from cases.models import Person
+from escalations import approvals
 from escalations.models import Escalation, State
-from policies.models import AGENCY_OVERSIGHT_ROLES, APPROVAL_FALLBACK_ROLES, Role
+from policies.models import AGENCY_OVERSIGHT_ROLES, Role
 
 
 class Act(StrEnum):
@@ -41,7 +42,6 @@ class Relationship:
     holder: bool
     raising_side: bool
     raising_oversight: bool
-    raising_lead: bool
     receiving_side: bool
     receiving_oversight: bool
     participant: bool
@@ -98,7 +98,6 @@ def relationship(
         # only see those (SPEC section 3); managers and leads act in all of their agency's.
         raising_side=raising_oversight or (bool(raising_roles) and involved),
         raising_oversight=raising_oversight,
-        raising_lead=Role.SAFEGUARDING_LEAD in raising_roles,
         receiving_side=receiving_oversight
         or receiving_person
         or (bool(receiving_roles) and involved),
@@ -109,47 +108,6 @@ def relationship(
         partnership_stage=escalation.stage.brings_in_partnership,
         raising_roles=frozenset(raising_roles),
     )
-
-
-def approves_in_leads_absence(person: Person, escalation: Escalation, raising_roles) -> bool:
-    """A senior or line manager of the raising agency approves in place of its safeguarding lead
-    while the agency has no active one (policies.models.APPROVAL_FALLBACK_ROLES): a senior
-    manager, or a line manager where it has no active senior manager besides whoever asked;
-    never whoever asked. A lead added later takes over at once.
-
-    At most one query, and only for such a manager who is not a lead there (a lead approves
-    anyway): the caller asks only while the escalation awaits approval. None where the
-    escalation was read with Escalation.objects.with_approvers_present() (the pages)."""
-    roles = set(raising_roles)
-    if Role.SAFEGUARDING_LEAD in roles or not roles & set(APPROVAL_FALLBACK_ROLES):
-        return False
-    asked_by = escalation.approval_requested_by_id
-    if asked_by == person.pk:
-        return False
-    if hasattr(escalation, "raising_lead_present"):  # Escalation.with_approvers_present()
-        present = {
-            role
-            for role, there in (
-                (Role.SAFEGUARDING_LEAD, escalation.raising_lead_present),
-                (Role.SENIOR_MANAGER, escalation.raising_other_senior_present),
-            )
-            if there
-        }
-    else:
-        present = set(
-            Membership.objects.filter(
-                agency_id=escalation.raising_agency_id,
-                role__in=[Role.SAFEGUARDING_LEAD, Role.SENIOR_MANAGER],
-                person__user__is_active=True,
-            )
-            .exclude(role=Role.SENIOR_MANAGER, person_id=asked_by)
-            .order_by()
-            .values_list("role", flat=True)
-            .distinct()
-        )
-    if Role.SAFEGUARDING_LEAD in present:
-        return False
-    return Role.SENIOR_MANAGER in roles or Role.SENIOR_MANAGER not in present
 
 
 def allowed_actions(
@@ -183,7 +141,7 @@ def allowed_actions(
         if escalation.step + 1 < len(escalation.stage.steps or []):
             acts.add(Act.ADVANCE_STEP)
     if state == State.AWAITING_APPROVAL:
-        if r.raising_lead or approves_in_leads_absence(person, escalation, r.raising_roles):
+        if approvals.may_decide(person, escalation, r.raising_roles):
             acts |= {Act.APPROVE, Act.RETURN_WITH_COMMENTS}
         if r.raiser or r.raising_oversight:
             acts.add(Act.WITHDRAW)
@@ -198,18 +156,5 @@ def can(person: Person | None, act: Act, escalation: Escalation) -> bool:
 
 
 def may_open_approvals(person: Person) -> bool:
-    """The approvals queue is for safeguarding leads, and for the senior and line managers of
-    an agency that has no active safeguarding lead (they approve in its absence). One query,
-    and only for a manager who is not a lead."""
-    memberships = list(person.memberships.all())
-    if any(m.agency_id and m.role == Role.SAFEGUARDING_LEAD for m in memberships):
-        return True
-    managed = {
-        m.agency_id for m in memberships if m.agency_id and m.role in APPROVAL_FALLBACK_ROLES
-    }
-    if not managed:
-        return False
-    with_a_lead = Membership.objects.filter(
-        agency_id__in=managed, role=Role.SAFEGUARDING_LEAD, person__user__is_active=True
-    ).values_list("agency_id", flat=True)
-    return len(managed) > len(set(with_a_lead))
+    """The approvals queue: escalations.approvals.may_open_queue."""
+    return approvals.may_open_queue(person)

@@ -6,41 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.utils import timezone
 
+from escalations import approvals, clock
+from escalations.clock import date_in_words, moment_in_words  # noqa: F401 (for callers)
 from escalations.models import FINAL_STATES, Escalation, State
 from policies.calendar import WorkingCalendar
 from policies.models import ClosureDay, Stage
-
-END_OF_DAY = time(23, 59, 59)
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def date_in_words(day: date) -> str:
-    """Monday 4 January 2027 (the GOV.UK style: no leading zero, full month)."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def moment_in_words(moment: datetime) -> str:
-    """A due moment as a date, with the time only where it is not the end of a working day."""
-    local = timezone.localtime(moment)
-    if local.time() >= END_OF_DAY.replace(second=0):
-        return date_in_words(local.date())
-    hour = local.strftime("%I").lstrip("0")
-    clock = f"{hour}:{local:%M}{local:%p}".lower().replace(":00", "")
-    return f"{clock} on {date_in_words(local.date())}"
-
-
 def due_in_words(due_at: datetime, *, now: datetime, calendar: WorkingCalendar) -> str:
     """'due today', 'due in 2 working days', 'overdue by 1 working day'."""
     today = timezone.localtime(now).date()
     due_day = timezone.localtime(due_at).date()
-    if due_at <= now:
+    if clock.past_due(due_at, now):
         days = calendar.working_days_between(due_day, today)
         return f"overdue by {_plural(days, 'working day')}" if days else "overdue"
     if due_day == today:
@@ -78,7 +63,7 @@ def deadline(
     return Deadline(
         words=words,
         when=moment_in_words(escalation.due_at),
-        overdue=escalation.overdue or escalation.due_at <= now,
+        overdue=clock.is_overdue(escalation, now),
     )
 
 
@@ -128,6 +113,12 @@ def rows(escalations: Iterable[Escalation], *, now: datetime | None = None) -> l
     ]
 
 
+def approval_in_words(stage: Stage) -> str:
+    """'A safeguarding lead approves entry', from the stage's approval gate; '' where none."""
+    gate = approvals.gate_for(stage)
+    return f"{gate.approvers_in_words.capitalize()} approves entry" if gate else ""
+
+
 @dataclass(frozen=True)
 class LadderStep:
     number: int
@@ -136,6 +127,7 @@ class LadderStep:
     time_limit: str
     status: str  # done, current, to come, skipped
     approval_required: bool
+    approval: str  # who approves entry, in words ("" where nobody need)
     brings_in_partnership: bool
 
 
@@ -170,6 +162,7 @@ def ladder_steps(
                 time_limit=stage.time_limit_in_words(escalation.partnership),
                 status=status,
                 approval_required=stage.approval_required,
+                approval=approval_in_words(stage),
                 brings_in_partnership=stage.brings_in_partnership,
             )
         )

@@ -1,11 +1,12 @@
 """Celery tasks: thin, ids and flags only in the messages, the work in deadlines and
-notifications. All are idempotent (the database says what is done), so a message redelivered
+escalations.notices.relay. All are idempotent (the database says what is done), so a message redelivered
 after a worker died (acks_late with reject_on_worker_lost) or sent twice by two beats is safe."""
 
 from celery import shared_task
 from django.db import DatabaseError
 
-from escalations import deadlines, notifications
+from escalations import deadlines
+from escalations.notices import relay
 
 IDEMPOTENT = {
     "acks_late": True,
@@ -25,9 +26,9 @@ def sweep_deadlines() -> dict:
 
 @shared_task(**IDEMPOTENT)
 def relay_notices(urgent_only: bool = False) -> dict:
-    return notifications.relay(urgent_only=urgent_only).as_dict()
+    return relay.relay(urgent_only=urgent_only).as_dict()
 
 
 @shared_task(**IDEMPOTENT)
 def send_digests() -> dict:
-    return notifications.send_digests().as_dict()
+    return relay.send_digests().as_dict()

@@ -3,7 +3,6 @@ from django.urls import path
 from escalations.views import (
     account,
     actions,
-    conference,
     detail,
     directory,
     home,
@@ -26,9 +25,6 @@ urlpatterns = [
     path("approvals/", lead.approvals, name="approvals"),
     path("agency/escalations/", lead.agency_escalations, name="agency-escalations"),
     path("directory/", directory.directory, name="directory"),
-    path("conference/", conference.index, name="conference"),
-    path("conference/new/", conference.new, name="conference-new"),
-    path("conference/<int:pk>/", conference.detail, name="conference-report"),
     path("raise/", raise_.start, name="raise-start"),
     path("raise/drafts/<int:draft_id>/", raise_.resume, name="raise-resume"),
     path("raise/drafts/<int:draft_id>/check/", raise_.check, name="raise-check"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import yaml
 from django.db import transaction
 
 from policies.models import (
+    AGENCY_ROLES,
     ClosureDay,
     DirectoryEntry,
     Ladder,
@@ -39,6 +40,9 @@ class LoadResult:
     slug: str
     version: int
     created: bool
+    # Closure days the file added that the partnership did not have: the caller recalculates
+    # the running deadlines they fall inside (escalations.clock; policies knows no escalation).
+    closure_days_added: list[date] = field(default_factory=list)
 
 
 class _Checker:
@@ -119,6 +123,50 @@ class _Checker:
             "unit": unit,
             "source": source,
         }
+
+
+RULE_SOURCES = ("policy", "local")
+AGENCY_ROLE_VALUES = {role.value for role in AGENCY_ROLES}
+
+
+def _rule(check: _Checker, data: dict, key: str, where: str, values: str) -> dict:
+    """One rule of a conference route: its values and whether the policy states it ("policy")
+    or the partnership chose it ("local", shown as such on the page)."""
+    rule = check.mapping(data.get(key), f"{where}.{key}")
+    listed = rule.get(values)
+    if not isinstance(listed, list) or not listed:
+        check.fail(f"{where}.{key}.{values}", "must be a non-empty list")
+    for value in listed:
+        if not isinstance(value, str) or not re.fullmatch(r"[a-z_]+", value):
+            check.fail(f"{where}.{key}.{values}", f"{value!r} must be a lowercase name")
+        if values == "roles" and value not in AGENCY_ROLE_VALUES:
+            check.fail(
+                f"{where}.{key}.roles",
+                f"unknown agency role {value!r} (one of {', '.join(sorted(AGENCY_ROLE_VALUES))})",
+            )
+    source = rule.get("source")
+    if source not in RULE_SOURCES:
+        check.fail(f"{where}.{key}.source", "must be policy or local")
+    return {values: list(listed), "source": source}
+
+
+def parse_conference_concerns(check: _Checker, value: Any) -> dict:
+    """ladder.conference_concerns (optional): how the policy escalates an agency's part in a
+    child protection conference (Kirklees Appendix 3). {} where the file has none."""
+    if value is None:
+        return {}
+    where = "ladder.conference_concerns"
+    data = check.mapping(value, where)
+    route = {
+        "source": check.text(data, "source", where),
+        "guidance": check.text(data, "guidance", where),
+        "contact": check.text(data, "contact", where, required=False),
+        "recorded_by": _rule(check, data, "recorded_by", where, "sectors"),
+        "sent_to": _rule(check, data, "sent_to", where, "roles"),
+    }
+    if data.get("sent_to_without_lead") is not None:
+        route["sent_to_without_lead"] = _rule(check, data, "sent_to_without_lead", where, "roles")
+    return route
 
 
 def parse_ladder_file(path: Path) -> dict:
@@ -237,13 +285,20 @@ def parse_ladder_file(path: Path) -> dict:
             "review_date": check.day(
                 ladder.get("review_date"), "ladder.review_date", required=False
             ),
+            "conference_concerns": parse_conference_concerns(
+                check, ladder.get("conference_concerns")
+            ),
         },
         "stages": stages,
     }
 
 
 def content_hash(data: dict) -> str:
-    ladder_part = {"ladder": data["ladder"], "stages": data["stages"]}
+    ladder = dict(data["ladder"])
+    if not ladder.get("conference_concerns"):
+        # Files without a conference route hash as they did before the key existed.
+        ladder.pop("conference_concerns", None)
+    ladder_part = {"ladder": ladder, "stages": data["stages"]}
     encoded = json.dumps(ladder_part, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
 
@@ -268,14 +323,17 @@ def load_ladders(directory: Path = LADDER_DIR) -> list[LoadResult]:
 def _load_one(data: dict) -> LoadResult:
     fields = data["partnership"]
     partnership, _ = Partnership.objects.update_or_create(slug=fields["slug"], defaults=fields)
+    added = []
     for day in data["closure_days"]:
-        ClosureDay.objects.get_or_create(
+        _, created = ClosureDay.objects.get_or_create(
             partnership=partnership, date=day, defaults={"reason": "From the ladder file"}
         )
+        if created:
+            added.append(day)
     digest = content_hash(data)
     latest = partnership.ladders.order_by("-version").first()
     if latest is not None and latest.content_hash == digest:
-        return LoadResult(partnership.slug, latest.version, created=False)
+        return LoadResult(partnership.slug, latest.version, created=False, closure_days_added=added)
     ladder = Ladder.objects.create(
         partnership=partnership,
         version=(latest.version + 1) if latest else 1,
@@ -283,7 +341,7 @@ def _load_one(data: dict) -> LoadResult:
         **data["ladder"],
     )
     Stage.objects.bulk_create(Stage(ladder=ladder, **stage) for stage in data["stages"])
-    return LoadResult(partnership.slug, ladder.version, created=True)
+    return LoadResult(partnership.slug, ladder.version, created=True, closure_days_added=added)
 
 
 def describe(partnership: Partnership) -> dict:
@@ -296,6 +354,7 @@ def describe(partnership: Partnership) -> dict:
         "source": ladder.source_title if ladder else None,
         "effective_date": ladder.effective_date.isoformat() if ladder else None,
         "review_date": ladder.review_date.isoformat() if ladder and ladder.review_date else None,
+        "conference_concerns": ladder.conference_concerns if ladder else {},
         "emergency": {
             "summary": partnership.emergency_summary,
             "contacts": partnership.emergency_contacts,

@@ -132,6 +132,10 @@ class Ladder(models.Model):
     review_date = models.DateField(null=True, blank=True)
     content_hash = models.CharField(max_length=64)
     loaded_on = models.DateTimeField(auto_now_add=True)
+    # How the policy escalates a child protection conference concern (Kirklees Appendix 3),
+    # as the ladder file's ladder.conference_concerns gives it (SCHEMA.md); {} where the
+    # policy has no such route.
+    conference_concerns = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["partnership", "-version"]
@@ -230,6 +234,21 @@ def _keep_closure_dates(sender, instance: ClosureDay, **kwargs) -> None:
     # instance.partnership is the caller's own object where it passed one, so that object
     # sees the change at once (deadlines.add_closure_day recalculates with it).
     instance.partnership.keep_closure_dates()
+
+
+def current_ladders(partnerships) -> models.QuerySet[Ladder]:
+    """Each partnership's current ladder, with the partnership, in one query; `partnerships`
+    may be a queryset."""
+    latest = (
+        Ladder.objects.filter(partnership=OuterRef("partnership"))
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    return (
+        Ladder.objects.filter(partnership__in=partnerships, pk=Subquery(latest))
+        .select_related("partnership")
+        .order_by("partnership__name")
+    )
 
 
 def current_stages(partnerships) -> models.QuerySet[Stage]:

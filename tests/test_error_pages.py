@@ -10,6 +10,7 @@ import pytest
 from django.db import OperationalError
 from django.test import Client
 
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 DEBUG_ON_AND_OFF = pytest.mark.parametrize("debug", [True, False], ids=["debug-on", "debug-off"])
@@ -84,7 +85,7 @@ def test_a_wrong_address_shows_the_portals_page_not_found(debug, settings, clien
 @DEBUG_ON_AND_OFF
 def test_an_escalation_not_shared_with_you_is_page_not_found_too(debug, settings, world):
     settings.DEBUG = debug
-    escalation = world.raise_kirklees()
+    escalation = OpenEscalationFactory()
     client = Client()
     sign_in(client, world.charlie)  # a practitioner at Kirklees Health, no part in it
     response = client.get(f"/escalations/{escalation.reference}/")

@@ -62,5 +62,5 @@ def test_an_hours_deadline_passed_earlier_today_is_overdue():
 
 def test_dates_read_the_gov_uk_way():
     assert date_in_words(date(2027, 1, 4)) == "Monday 4 January 2027"
-    assert moment_in_words(end_of_day(date(2027, 1, 4))) == "Monday 4 January 2027"
+    assert moment_in_words(end_of_day(date(2027, 1, 4))) == "the end of Monday 4 January 2027"
     assert moment_in_words(at(2026, 11, 23, 15, 30)) == "3:30pm on Monday 23 November 2026"

@@ -38,6 +38,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 
+from escalations import clock
 from escalations.models import (
     LIVE_STATES,
     Escalation,
@@ -52,8 +53,9 @@ RESOLVED = Q(resolved_on__isnull=False)
 
 
 def overdue_now(now: datetime) -> Q:
-    """Live and past due: the sweep's flag, or a due moment already passed before it ran."""
-    return Q(state__in=LIVE_STATES) & (Q(overdue=True) | Q(due_at__lt=now))
+    """Live and past due: the sweep's flag, or a due moment already passed before it ran (the
+    one overdue rule, escalations.clock.overdue_condition)."""
+    return clock.overdue_condition(now)
 
 
 STATUSES = {

@@ -19,7 +19,9 @@ from django.views.decorators.http import require_GET
 
 from audit.log import record, record_export
 from audit.models import AuditEntry
-from cases.models import Membership, Person
+from cases.models import Person
+from cases.people import person_for
+from escalations import clock
 from escalations.dashboards import queries
 from escalations.dashboards.charts import chart_for
 from escalations.dashboards.exports import list_csv, table_csv
@@ -43,27 +45,12 @@ PAGES = ("dashboard", "report", "annual-return")
 
 
 def _person(request: HttpRequest) -> Person | None:
-    """The signed-in person with all their memberships, in one query (person_for takes two;
-    a list page has a budget of ten). Also handed to user.person, which visible_to and
-    for_partnership_figures read, and to person_for's cache."""
-    user = request.user
-    if not user.is_authenticated or not user.is_active:
-        return None
-    memberships = list(
-        Membership.objects.filter(person__user=user).select_related(
-            "person", "agency", "partnership"
-        )
-    )
-    if not memberships:
-        return None
-    person = memberships[0].person
-    # As prefetch_related leaves it, so person.memberships.all() asks the database nothing.
-    cached = person.memberships.all()
-    cached._result_cache = memberships
-    cached._prefetch_done = True
-    person._prefetched_objects_cache = {"memberships": cached}
-    user.person = person
-    user._portal_person = person
+    """The signed-in person with all their memberships (cases.people.person_for: one query
+    where the sign-in backend loaded the person with the user, as it does). Also handed to
+    user.person, which visible_to and for_partnership_figures read."""
+    person = person_for(request.user)
+    if person is not None:
+        request.user.person = person
     return person
 
 
@@ -362,7 +349,7 @@ def present_row(esc) -> dict:
         "state": esc.get_state_display(),
         "stage": f"{esc.stage.number}: {esc.stage.name}",
         "due_at": timezone.localtime(esc.due_at) if esc.due_at and esc.is_live else None,
-        "overdue": esc.is_live and (esc.overdue or (esc.due_at and esc.due_at < timezone.now())),
+        "overdue": clock.is_overdue(esc, timezone.now()),
     }
 
 

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.models import Membership, Person
+from escalations.clock import moment_in_words
 from escalations.models import (
     TRANSITION_KINDS,
     Escalation,
@@ -183,10 +184,8 @@ def day(value: date | None) -> str:
 
 
 def moment(value: datetime | None) -> str:
-    if value is None:
-        return NOT_RECORDED
-    local = timezone.localtime(value)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"
+    """The portal's one formatter, with the time zone: the record is read on paper."""
+    return NOT_RECORDED if value is None else moment_in_words(value, zone=True)
 
 
 def short_day(value: date) -> str:

@@ -15,12 +15,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from escalations.models import Escalation, NoticeKind
+from cases.people import partnership_members
+from escalations.models import Escalation, Notice, NoticeKind
 from escalations.record import engine
 from escalations.record.due import request_record_copy
 from escalations.record.models import DueRecord, RecordCopy
 from escalations.record.render import render_record_pdf
-from escalations.services import notify, partnership_members
 from policies.models import Role
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _freeze(due: DueRecord) -> RecordCopy:
         copy.save()
         due.copy = copy
         due.save(update_fields=["copy"])
-        notify(
+        Notice.objects.write(
             escalation,
             NoticeKind.RECORD_READY,
             partnership_members(escalation.partnership, [Role.BUSINESS_MANAGER]),

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cases.models import Person
-from escalations import services
+from escalations import approvals, services
 from escalations.forms import actions as forms
 from escalations.models import Escalation
 from escalations.permissions import Act, allowed_actions
@@ -28,18 +28,20 @@ from escalations.views.common import current_person, visible_escalation
 
 
 def escalate_context(escalation: Escalation, person: Person | None = None) -> dict:
-    """Says where the escalation goes next, and who approves first where the stage needs it
-    (a safeguarding lead, or a manager in the absence of one), or that nobody can."""
+    """Says where the escalation goes next, and who approves first where the stage has an
+    approval gate (its approvers, or stand-ins in their absence), or that nobody can."""
     target = services.next_stage(escalation)
     if target is None:
         return {}
     context = {"target": target, "target_limit": target.time_limit_in_words(escalation.partnership)}
-    if target.approval_required:
-        asked = services.approvers(escalation, person)
+    gate = approvals.gate_for(target)
+    if gate is not None:
+        asked = approvals.approvers(escalation, target, person)
+        context["gate"] = gate
         context["approvers"] = asked.people
         context["approvers_stand_in"] = asked.in_words() if asked.stand_in and asked.people else ""
         if not asked.people:
-            context["nobody_to_approve"] = services.nobody_to_approve(escalation, target, person)
+            context["nobody_to_approve"] = approvals.nobody_to_approve(escalation, target, person)
     else:
         context["next_person"] = services.acting_person(escalation, target)
     return context

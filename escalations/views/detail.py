@@ -10,11 +10,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from audit.log import record_read
-from escalations import presenters
+from escalations import approvals, presenters
 from escalations.models import Action, EventKind, State
 from escalations.permissions import Act, allowed_actions
 from escalations.record.services import record_copies_for
-from escalations.services import IN_LEADS_ABSENCE
 from escalations.views.common import current_person, visible_escalation
 
 # The order actions are offered in, with the page that takes each.
@@ -135,17 +134,10 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
     calendar = escalation.partnership.calendar()
     deadline = presenters.deadline(escalation, now=timezone.now(), calendar=calendar)
     approval_request = None
-    approval_reason = approval_stand_in = ""
     if escalation.state == State.AWAITING_APPROVAL:
         approval_request = next(
             (event for event in events if event.kind == EventKind.APPROVAL_REQUESTED), None
         )
-    if approval_request:
-        # escalate() adds a paragraph where managers were asked in the absence of a lead.
-        approval_reason = approval_request.reason
-        head, _, tail = approval_reason.rpartition("\n\n")
-        if head and IN_LEADS_ABSENCE in tail:
-            approval_reason, approval_stand_in = head, tail
     # Copies are frozen only on entering a stage that requires the record.
     frozen = any(stage.record_required and stage.number in visited for stage in stages)
     context = {
@@ -163,8 +155,12 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         "outcomes": outcomes,
         "deadline": deadline,
         "approval_request": approval_request,
-        "approval_reason": approval_reason,
-        "approval_stand_in": approval_stand_in,
+        "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
+        # The request as escalate() typed it: the asker's words, and who was asked where
+        # stand-ins were (escalations.approvals.request_note).
+        "approval_reason": escalation.approval_reason
+        or (approval_request.reason if approval_request else ""),
+        "approval_stand_in": approvals.request_note(escalation) if approval_request else "",
         "actions": action_links(escalation, allowed),
         "may_mark_done": Act.MARK_ACTION_DONE in allowed,
         "record_copies": record_copies_for(escalation) if frozen else [],

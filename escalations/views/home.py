@@ -9,9 +9,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from escalations import presenters
-from escalations.conference import ConferenceReport
-from escalations.drafts import DraftChallenge
-from escalations.models import ACTIVE_STATES, State, awaiting_approval_of
+from escalations.models import (
+    ACTIVE_STATES,
+    ConferenceReport,
+    DraftChallenge,
+    State,
+    awaiting_approval_of,
+)
 from escalations.views.common import current_person, paginate, visible_escalations
 from policies.models import AGENCY_OVERSIGHT_ROLES, Role
 

@@ -13,9 +13,9 @@ from django.views.decorators.cache import never_cache
 
 from cases.models import Agency
 from escalations import presenters
+from escalations.approvals import may_open_queue
 from escalations.forms.lead import AgencyFilterForm
 from escalations.models import State
-from escalations.permissions import may_open_approvals
 from escalations.views.common import current_person, paginate, visible_escalations
 from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership, current_stages
 
@@ -23,10 +23,10 @@ from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership, current_stages
 @login_required
 @never_cache
 def approvals(request: HttpRequest) -> HttpResponse:
-    """Escalations waiting for this person's approval, oldest ask first: as a safeguarding lead
-    of the raising agency, or as its senior or line manager while it has no active lead."""
+    """Escalations waiting for this person's decision, oldest ask first: as an approver of the
+    raising agency, or as a stand-in while it has none (escalations.approvals)."""
     person = current_person(request)
-    if not may_open_approvals(person):
+    if not may_open_queue(person):
         raise PermissionDenied
     queryset = (
         visible_escalations(request)

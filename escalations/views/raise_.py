@@ -22,9 +22,8 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Agency, Person
 from escalations import presenters, services
-from escalations.drafts import DraftChallenge
 from escalations.forms import raise_ as q
-from escalations.models import Nature, Pathway
+from escalations.models import DraftChallenge, Nature, Pathway
 from escalations.views.common import current_person, visible_escalation
 from policies.models import Partnership
 

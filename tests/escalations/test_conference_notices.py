@@ -14,8 +14,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Membership
-from escalations import notifications, services
-from escalations.conference import ConferenceReport
+from escalations import notifications
+from escalations.conference import ConferenceReport, services
 from escalations.context_processors import notices as notices_context
 from escalations.context_processors import unread_count
 from escalations.models import Notice, NoticeKind

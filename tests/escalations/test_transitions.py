@@ -336,6 +336,11 @@ class Boom(Exception):
     pass
 
 
+# Where the services call the outbox and announce a stage (escalations/services/).
+LADDER = "escalations.services.ladder"
+RESOLUTION = "escalations.services.resolution"
+
+
 def explode(*args, **kwargs):
     raise Boom("the notice outbox failed")
 
@@ -346,21 +351,21 @@ def explode(*args, **kwargs):
         (
             AwaitingApprovalEscalationFactory,
             lambda w, e: services.approve(e, by=w.carol),
-            "_announce_stage",
+            f"{LADDER}.announce_stage",
         ),
         (
             OpenEscalationFactory,
             lambda w, e: services.escalate(e, by=w.alice, reason="x"),
-            "notify",
+            f"{LADDER}.notify",
         ),
         (
             EscalationAtStage2Factory,
             lambda w, e: services.escalate(e, by=w.bob, reason="x"),
-            "_announce_stage",
+            f"{LADDER}.announce_stage",
         ),
-        (OpenEscalationFactory, ACTIONS["resolve"], "notify"),
-        (ResolvedEscalationFactory, ACTIONS["reopen"], "_announce_stage"),
-        (OpenEscalationFactory, ACTIONS["withdraw"], "notify"),
+        (OpenEscalationFactory, ACTIONS["resolve"], f"{RESOLUTION}.notify"),
+        (ResolvedEscalationFactory, ACTIONS["reopen"], f"{RESOLUTION}.announce_stage"),
+        (OpenEscalationFactory, ACTIONS["withdraw"], f"{RESOLUTION}.notify"),
     ],
 )
 def test_a_failure_after_the_transition_leaves_neither_the_change_nor_its_event(
@@ -375,7 +380,7 @@ def test_a_failure_after_the_transition_leaves_neither_the_change_nor_its_event(
         esc.episodes.count(),
         esc.outcomes.count(),
     )
-    monkeypatch.setattr(services, hook, explode)
+    monkeypatch.setattr(hook, explode)
     with pytest.raises(Boom):
         act(world, esc)
     esc = Escalation.objects.get(pk=esc.pk)

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from escalations import services
 from escalations.models import Escalation
@@ -69,7 +70,7 @@ def raise_berkshire(world, **overrides):
         "details": "Police did not share the strategy discussion outcome.",
         "outcome_sought": "The outcome is shared with school.",
         "interim_safety": "School DSL checks in daily.",
-        "initial_discussion_on": services.timezone.localdate(),
+        "initial_discussion_on": timezone.localdate(),
     }
     return OpenEscalationFactory(**fields | overrides)
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from cases.models import Sector
 from escalations import services
@@ -90,8 +91,8 @@ def test_a_changed_file_makes_a_new_version_and_open_escalations_stay_on_theirs(
     assert esc.stage.ladder == old_ladder and esc.stage.number == 3
     # Stage 3 on v1 has 5 working days, not v2's 2: due five working days after today.
     started = esc.stage_started_at
-    due_date = world.kirklees.calendar().add_working_days(services.timezone.localdate(started), 5)
-    assert services.timezone.localtime(esc.due_at).date() == due_date
+    due_date = world.kirklees.calendar().add_working_days(timezone.localdate(started), 5)
+    assert timezone.localtime(esc.due_at).date() == due_date
 
     # A new challenge starts on the new version.
     fresh = OpenEscalationFactory()

@@ -1,12 +1,13 @@
-"""Kirklees Appendix 3: the conference chair's record and the safeguarding lead's response."""
+"""The conference chair's record of a concern and the agency's response (the fields of Kirklees
+Appendix 3's form)."""
 
 from __future__ import annotations
 
 from django import forms
 
 from cases.models import Agency
-from escalations.conference import ConferenceReason
 from escalations.fields import DateField
+from escalations.models import ConferenceReason
 
 
 class ConferenceConcernForm(forms.Form):

@@ -8,9 +8,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.people import person_for
-from escalations.deadlines import moment_in_words
 from escalations.models import Notice
-from escalations.notifications import GUIDANCE, visible_notices
+from escalations.notices.summary import notice_summary, visible_notices
 
 PER_PAGE = 25
 
@@ -25,26 +24,6 @@ def _notices(request: HttpRequest):
     return person, Notice.objects.filter(recipient=person).filter(visible_notices(request.user))
 
 
-def _row(n: Notice) -> dict:
-    row = {
-        "pk": n.pk,
-        "kind": n.get_kind_display(),
-        "guidance": GUIDANCE.get(n.kind, ""),
-        "when": moment_in_words(n.created_at),
-        "unread": n.read_at is None,
-        "urgent": n.urgent,
-    }
-    if n.conference_report_id is not None:
-        pk = n.conference_report_id
-        return {**row, "reference": f"Conference concern {pk}", "url": f"/conference/{pk}/"}
-    return {
-        **row,
-        "reference": n.escalation.reference or "Draft",
-        "url": f"/escalations/{n.escalation.reference}/" if n.escalation.reference else "",
-        "stage": f"Stage {n.escalation.stage.number}: {n.escalation.stage.name}",
-    }
-
-
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
@@ -52,7 +31,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         notices.select_related("escalation__stage").order_by("-created_at", "-pk"), PER_PAGE
     ).get_page(request.GET.get("page"))
-    rows = [_row(n) for n in page.object_list]
+    rows = [
+        {**notice_summary(n), "pk": n.pk, "unread": n.read_at is None} for n in page.object_list
+    ]
     return render(
         request,
         "notifications/list.html",

@@ -1,9 +1,10 @@
-"""Kirklees child protection conference escalations (Appendix 3 of the KSCP protocol).
+"""Child protection conference concerns, in the partnerships whose ladder file gives a route for
+them (Kirklees Appendix 3; docs/adr/0012-conference-concerns-as-ladder-data.md).
 
-A conference chair (any member of a Kirklees children's social care agency: Role has no
-"conference chair", see docs/adr/0005-conference-chairs.md) records an agency's
-non-attendance or a missing or late report; the agency's safeguarding lead responds. Seen
-only by the chair who recorded it and the named agency's safeguarding leads and managers."""
+A conference chair (a member of an agency in a sector the route names: Role has no "conference
+chair", see docs/adr/0005-conference-chairs.md) records an agency's non-attendance or a
+missing or late report; the agency's people in the route's roles respond. Seen only by the
+chair who recorded it and the named agency's safeguarding leads and managers."""
 
 from __future__ import annotations
 
@@ -18,21 +19,10 @@ from django.views.decorators.cache import never_cache
 from audit.log import record
 from audit.models import AuditEntry
 from cases.models import Agency
-from escalations import services
-from escalations.conference import ConferenceReport
-from escalations.forms.conference import ConferenceConcernForm, ConferenceResponseForm
-from escalations.models import NoticeKind
+from escalations.conference import services
+from escalations.conference.forms import ConferenceConcernForm, ConferenceResponseForm
+from escalations.models import ConferenceReport, NoticeKind
 from escalations.views.common import current_person, paginate
-from policies.models import Partnership
-
-PARTNERSHIP = "kirklees"
-
-
-def _partnership() -> Partnership:
-    partnership = Partnership.objects.filter(slug=PARTNERSHIP).first()
-    if partnership is None:
-        raise Http404
-    return partnership
 
 
 @login_required
@@ -43,25 +33,45 @@ def index(request: HttpRequest) -> HttpResponse:
         "agency", "recorded_by", "response"
     )
     page = paginate(request, reports)
-    partnership = Partnership.objects.filter(slug=PARTNERSHIP).first()
+    routes = services.routes_for(person)
     return render(
         request,
         "escalations/conference/index.html",
         {
             "page": page,
-            "may_record": partnership is not None
-            and services.may_record_conference_concern(person, partnership),
+            "routes": routes,
+            "recording": [route for route in routes if route.records(person)],
         },
     )
+
+
+def _route(request: HttpRequest, person) -> services.ConferenceRoute | None:
+    """The route the person records through: the only one, or the partnership they chose
+    (?partnership=<slug>) where their agencies have several; None to ask them to choose."""
+    routes = services.recording_routes(person)
+    if not routes:
+        raise PermissionDenied
+    chosen = request.GET.get("partnership")
+    if chosen is None and len(routes) == 1:
+        return routes[0]
+    route = next((r for r in routes if r.partnership.slug == chosen), None)
+    if route is None and chosen is not None:
+        raise Http404
+    return route
 
 
 @login_required
 @never_cache
 def new(request: HttpRequest) -> HttpResponse:
     person = current_person(request)
-    partnership = _partnership()
-    if not services.may_record_conference_concern(person, partnership):
-        raise PermissionDenied
+    route = _route(request, person)
+    if route is None:
+        return render(
+            request,
+            "escalations/conference/choose.html",
+            {"routes": services.recording_routes(person)},
+        )
+    partnership = route.partnership
     agencies = list(Agency.objects.filter(partnerships=partnership).order_by("name"))
     if request.method == "POST":
         form = ConferenceConcernForm(request.POST, agencies=agencies)
@@ -91,23 +101,24 @@ def new(request: HttpRequest) -> HttpResponse:
                     partnership_id=partnership.pk,
                     agency_ids=[report.agency_id],
                 )
-                messages.success(request, _sent_to(report))
+                messages.success(request, _sent_to(report, route))
                 return redirect("conference-report", pk=report.pk)
     else:
         form = ConferenceConcernForm(
             agencies=agencies,
             initial={"chair_name": person.full_name, "meeting_on": timezone.localdate()},
         )
-    return render(request, "escalations/conference/new.html", {"form": form})
+    return render(request, "escalations/conference/new.html", {"form": form, "route": route})
 
 
-def _sent_to(report: ConferenceReport) -> str:
+def _sent_to(report: ConferenceReport, route: services.ConferenceRoute) -> str:
     """Who the concern went to, as the chair is told it."""
     notices = list(report.notices.values_list("kind", "recipient__full_name"))
     names = ", ".join(sorted(name for _, name in notices))
+    who = route.recipients_in_words
     if any(kind == NoticeKind.CONFERENCE_CONCERN for kind, _ in notices):
-        return f"Sent to the safeguarding lead of {report.agency}: {names}"
-    return f"{report.agency} has no safeguarding lead in the portal: sent to its managers, {names}"
+        return f"Sent to the {who} of {report.agency}: {names}"
+    return f"{report.agency} has no {who} in the portal: sent to its managers, {names}"
 
 
 def _visible_report(request: HttpRequest, pk: int) -> ConferenceReport:
@@ -157,5 +168,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "escalations/conference/detail.html",
-        {"report": report, "form": form, "may_respond": may_respond or form.errors},
+        {
+            "report": report,
+            "form": form,
+            "may_respond": may_respond or form.errors,
+            "route": services.route_for(report.partnership),
+        },
     )

@@ -1,5 +1,7 @@
-"""Kirklees Appendix 3: a child protection conference chair escalates an agency's
-non-attendance, or a missing or late report, to that agency's safeguarding lead."""
+"""A child protection conference chair's concern about an agency's part in a conference
+(non-attendance, a missing or late report), sent to the agency as the partnership's ladder
+file says (Kirklees Appendix 3), and the agency's response. The rules are
+escalations.conference.services."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalations import notifications_views as views
+from escalations.notices import views
 
 urlpatterns = [
     path("", views.notification_list, name="notifications"),

@@ -1,0 +1,47 @@
+"""System checks that fail loudly at start-up (manage.py check, runserver, migrate, the worker's
+Django setup) rather than quietly in production."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+def queued_by_name() -> set[str]:
+    """Every Celery task the portal queues by name: the urgent relay after a change, and the
+    beat schedule."""
+    from escalations.notices.relay import RELAY_TASK
+
+    return {RELAY_TASK} | {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+_importing_tasks = False
+
+
+@register("celery")
+def tasks_queued_by_name_exist(app_configs=None, **kwargs) -> list[Error]:
+    """A task queued by a name no task has is dropped by the worker ("unregistered task"): an
+    urgent alert that never goes. Renaming a task without its callers fails here."""
+    global _importing_tasks
+    if _importing_tasks:
+        # Celery's Django fixup runs every check while it imports the task modules.
+        return []
+    from escalation_portal.celery import app
+
+    if queued_by_name() - set(app.tasks):
+        # The task modules may not be imported yet (manage.py check): import them, as a
+        # worker does when it starts, before deciding.
+        _importing_tasks = True
+        try:
+            app.loader.import_default_modules()
+        finally:
+            _importing_tasks = False
+    return [
+        Error(
+            f"Celery task {name!r} is queued by name, but no task is registered with it.",
+            hint="Rename the caller (escalations.notices.relay.RELAY_TASK or "
+            "CELERY_BEAT_SCHEDULE) to the task's name.",
+            id="escalations.E001",
+        )
+        for name in sorted(queued_by_name() - set(app.tasks))
+    ]

@@ -1,0 +1,175 @@
+"""The notice outbox: what people are told, written with the change that causes it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.models import Person
+
+
+def deadline_notice_key(
+    escalation_id: int, episode_id: int | None, kind: str, person_id: int, due
+) -> str:
+    """The outbox key of a deadline notice: one per recipient per due moment of an episode, so a
+    moved deadline (a closure day, Berkshire's next step) is a new notice and a repeat is not."""
+    occasion = int(due.timestamp()) if due else 0
+    return f"{escalation_id}:{episode_id or 0}:{kind}:{person_id}:due{occasion}"
+
+
+class NoticeKind(models.TextChoices):
+    IMMEDIATE_RISK = "immediate_risk", "Immediate risk alert"
+    RAISED = "raised", "Challenge raised with you"
+    ESCALATED = "escalated", "Escalated to you"
+    APPROVAL_NEEDED = "approval_needed", "Approval needed"
+    APPROVAL_NEEDED_NO_LEAD = (
+        "approval_needed_no_lead",
+        "Approval needed (no safeguarding lead)",
+    )
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned with comments"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    PARTNERSHIP_STAGE = "partnership_stage", "Reached the partnership stage"
+    RESPONSE = "response", "Response recorded"
+    REMINDER = "reminder", "Due soon"
+    OVERDUE = "overdue", "Overdue"
+    OVERDUE_MANAGER = "overdue_manager", "Overdue (for the manager)"
+    RECORD_READY = "record_ready", "Escalation record ready"
+    DEADLINE_CHANGED = "deadline_changed", "Deadline changed"
+    # Kirklees Appendix 3: a conference chair's concern goes to the agency's safeguarding lead
+    # (or, where it has none, its managers), and the lead's response goes back to the chair.
+    CONFERENCE_CONCERN = "conference_concern", "Conference concern to respond to"
+    CONFERENCE_CONCERN_NO_LEAD = (
+        "conference_concern_no_lead",
+        "Conference concern to respond to (no safeguarding lead)",
+    )
+    CONFERENCE_RESPONSE = "conference_response", "Response to your conference concern"
+
+
+class NoticeQuerySet(models.QuerySet):
+    def write(
+        self,
+        escalation,
+        kind: str,
+        recipients: Iterable[Person | None],
+        *,
+        episode=None,
+        occasion: str = "",
+        urgent: bool = False,
+    ) -> int:
+        """Write outbox rows about an escalation in the caller's transaction, one per person;
+        the unique key (escalation, episode, kind, person, occasion) makes a repeat a no-op."""
+        people = {person.pk: person for person in recipients if person is not None}
+        rows = [
+            Notice(
+                escalation=escalation,
+                episode=episode,
+                kind=kind,
+                recipient=person,
+                urgent=urgent,
+                key=f"{escalation.pk}:{episode.pk if episode else 0}:{kind}:{person.pk}:{occasion}",
+            )
+            for person in people.values()
+        ]
+        self.bulk_create(rows, ignore_conflicts=True)
+        return len(rows)
+
+    def write_about_concern(self, report, kind: str, recipients: Iterable[Person]) -> int:
+        """Outbox rows about a conference concern, written in the caller's transaction; the
+        unique key makes a repeat a no-op. Relayed like escalation notices."""
+        people = {person.pk: person for person in recipients}
+        rows = [
+            Notice(
+                conference_report=report,
+                kind=kind,
+                recipient=person,
+                key=f"conference:{report.pk}:{kind}:{person.pk}",
+            )
+            for person in people.values()
+        ]
+        self.bulk_create(rows, ignore_conflicts=True)
+        return len(rows)
+
+
+class Notice(models.Model):
+    """Transactional outbox: written with the change that causes it, relayed once.
+
+    A notice is about an escalation or about a child protection conference concern (Kirklees
+    Appendix 3), never both. The key (escalation, episode, kind, recipient; or conference
+    concern, kind, recipient) is unique, so a sweep or relay that runs twice cannot create a
+    second notice."""
+
+    escalation = models.ForeignKey(
+        "escalations.Escalation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+    )
+    conference_report = models.ForeignKey(
+        "escalations.ConferenceReport",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        db_index=False,  # notice_conference: a partial index, escalation notices are not in it
+    )
+    episode = models.ForeignKey(
+        "escalations.StageEpisode",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
+    # Indexed by notice_recipient_unread, which leads with it.
+    recipient = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="notices", db_index=False
+    )
+    key = models.CharField(max_length=200)
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=300, blank=True)
+    email_given_up = models.BooleanField(default=False)
+    # After a failed attempt the relay waits until then before trying again.
+    email_retry_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="notice_unsent",
+                condition=Q(emailed_at__isnull=True, email_given_up=False),
+            ),
+            models.Index(fields=["recipient", "read_at"], name="notice_recipient_unread"),
+            models.Index(
+                fields=["conference_report"],
+                name="notice_conference",
+                condition=Q(conference_report__isnull=False),
+            ),
+        ]
+        # A constraint rather than unique=True: the same guarantee without the second,
+        # pattern-matching index PostgreSQL gets for a unique CharField.
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="notice_key_unique"),
+            models.CheckConstraint(
+                condition=Q(escalation__isnull=False, conference_report__isnull=True)
+                | Q(escalation__isnull=True, conference_report__isnull=False),
+                name="notice_about_one_thing",
+            ),
+        ]
+
+    @property
+    def partnership_id(self) -> int:
+        return (self.escalation or self.conference_report).partnership_id

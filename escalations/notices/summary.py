@@ -1,0 +1,124 @@
+"""One summary of a notice: what its email and the notifications page show of it, and which
+notices a person may still see. Never anything about the child (emails are not a secure
+channel): the reference, the kind, what it asks of the reader, the stage and its due moment,
+and a link; for a conference concern, only that there is one and a link."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from escalations import clock
+from escalations.models import ConferenceReport, Escalation, Notice, NoticeKind
+
+# What each kind of notice asks of its reader, in the email and on the notifications page.
+GUIDANCE = {
+    NoticeKind.IMMEDIATE_RISK: "A challenge raised in your agency says a child may be at "
+    "immediate risk of significant harm. Open it now and follow your emergency procedure.",
+    NoticeKind.RAISED: "A challenge has been raised that involves you. Read it and respond.",
+    NoticeKind.ESCALATED: "An escalation has moved to a stage where you act.",
+    NoticeKind.APPROVAL_NEEDED: "An escalation from your agency needs your approval to move on.",
+    NoticeKind.APPROVAL_NEEDED_NO_LEAD: "An escalation from your agency needs approval to move "
+    "on, and your agency has no active safeguarding lead in the portal: you are asked to "
+    "approve it, or return it with comments, in the absence of a safeguarding lead. If a "
+    "safeguarding lead is added, the decision passes to them.",
+    NoticeKind.APPROVED: "Your request to escalate was approved.",
+    NoticeKind.RETURNED: "Your request to escalate was returned with comments.",
+    NoticeKind.RESOLVED: "An escalation you are part of has been resolved.",
+    NoticeKind.REOPENED: "An escalation you are part of has been reopened.",
+    NoticeKind.WITHDRAWN: "An escalation you are part of has been withdrawn.",
+    NoticeKind.PARTNERSHIP_STAGE: "An escalation has reached the stage at which the partnership "
+    "is brought in.",
+    NoticeKind.RESPONSE: "The other agency has recorded its response.",
+    NoticeKind.REMINDER: "The time limit for the stage you hold runs out soon. Resolve it or "
+    "escalate it before then.",
+    NoticeKind.OVERDUE: "The time limit for the stage you hold has passed. Escalate it to the "
+    "next stage now, or record the resolution.",
+    NoticeKind.OVERDUE_MANAGER: "The time limit has passed for a stage held in your agency or "
+    "partnership. Check that it is escalated or resolved.",
+    NoticeKind.RECORD_READY: "The escalation record is ready.",
+    NoticeKind.DEADLINE_CHANGED: "The partnership changed its working days, so the time limit "
+    "of the stage you hold has moved.",
+    NoticeKind.CONFERENCE_CONCERN: "A child protection conference chair has escalated a concern "
+    "about your agency's part in a conference (attendance or a report). Read it and respond.",
+    NoticeKind.CONFERENCE_CONCERN_NO_LEAD: "A child protection conference chair has escalated a "
+    "concern about your agency's part in a conference (attendance or a report). It comes to you "
+    "because your agency has no active safeguarding lead in the portal. Read it and respond, "
+    "and ask for a safeguarding lead to be named.",
+    NoticeKind.CONFERENCE_RESPONSE: "The agency has responded to the conference concern you "
+    "recorded.",
+}
+
+
+# --- who may see a notice ----------------------------------------------------------------
+
+
+def visible_notices(user) -> Q:
+    """Notices about what the user may still see: an escalation (`Escalation.objects
+    .visible_to`) or a conference concern (`ConferenceReport.objects.visible_to`). One
+    condition, so a count of them stays one query."""
+    return Q(escalation__in=Escalation.objects.visible_to(user)) | Q(
+        conference_report__in=ConferenceReport.objects.visible_to(user)
+    )
+
+
+# --- the summary ------------------------------------------------------------------------
+
+
+def escalation_path(reference: str | None) -> str:
+    return f"/escalations/{reference}/" if reference else ""
+
+
+def conference_path(pk: int) -> str:
+    return f"/conference/{pk}/"
+
+
+def absolute(path: str) -> str:
+    """The portal's address for a path, for emails (PORTAL_BASE_URL); the notifications page
+    for an empty one."""
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path or '/notifications/'}"
+
+
+def escalation_url(reference: str | None) -> str:
+    return absolute(escalation_path(reference))
+
+
+def conference_url(pk: int) -> str:
+    return absolute(conference_path(pk))
+
+
+def notice_summary(notice: Notice) -> dict:
+    """What an email or the notifications page shows of a notice: nothing about the child.
+    `path` links within the portal (the page); `url` is the same address in full (emails)."""
+    common = {
+        "kind": notice.get_kind_display(),
+        "guidance": GUIDANCE.get(notice.kind, ""),
+        "urgent": notice.urgent,
+        "created": clock.moment_in_words(notice.created_at),
+    }
+    if notice.conference_report_id is not None:
+        # Only the concern's number: its family identifier and details stay in the portal.
+        path = conference_path(notice.conference_report_id)
+        return {
+            **common,
+            "about": "concern",
+            "reference": f"Conference concern {notice.conference_report_id}",
+            "stage": "",
+            "due": "",
+            "overdue": False,
+            "path": path,
+            "url": absolute(path),
+        }
+    esc = notice.escalation
+    path = escalation_path(esc.reference)
+    return {
+        **common,
+        "about": "escalation",
+        "reference": esc.reference or "Draft",
+        "stage": f"Stage {esc.stage.number}: {esc.stage.name}",
+        "due": clock.moment_in_words(esc.due_at) if esc.due_at else "",
+        "overdue": clock.is_overdue(esc, timezone.now()),
+        "path": path,
+        "url": absolute(path),
+    }
