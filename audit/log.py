@@ -33,8 +33,10 @@ def record(
     partnership_id: int | None = None,
     agency_ids: Iterable[int] = (),
     user=None,
+    changes: list[tuple[str, str, str]] | None = None,
 ) -> AuditEntry:
-    """One entry: who, when (UTC), what, from which address, request id."""
+    """One entry: who, when (UTC), what, from which address, request id; for an
+    administrative change, each field's label, value before and value after."""
     user = user or (getattr(request, "user", None) if request else None)
     if user is not None and not user.is_authenticated:
         user = None
@@ -56,6 +58,7 @@ def record(
         address=client_address(request) if request else None,
         request_id=request_id(request) if request else "",
         path=request.path[:300] if request else "",
+        changes=[list(change) for change in changes] if changes else None,
     )
 
 

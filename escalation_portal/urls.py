@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("escalations.record.urls")),
     path("account/two-factor/", include("security.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("people.urls")),
     path("", include("escalations.urls")),
     path("", include("escalations.dashboards.urls")),
 ]

@@ -470,6 +470,8 @@ class EventKind(models.TextChoices):
     DEADLINE_RECALCULATED = "deadline_recalculated", "Deadline recalculated"
     PARTICIPANT_ADDED = "participant_added", "Person added"
     ANONYMISED = "anonymised", "Child's identifiers anonymised"
+    # A leaver's part passed to a colleague in the same agency and role (people.leavers).
+    REASSIGNED = "reassigned", "Passed to someone else"
 
 
 # Kinds that move the state or the stage.
@@ -676,6 +678,7 @@ class NoticeKind(models.TextChoices):
         "Conference concern to respond to (no safeguarding lead)",
     )
     CONFERENCE_RESPONSE = "conference_response", "Response to your conference concern"
+    REASSIGNED = "reassigned", "Passed to you"
 
 
 class Notice(models.Model):

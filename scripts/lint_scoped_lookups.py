@@ -38,7 +38,7 @@ def offending_lines(path: Path) -> list[str]:
 
 def main() -> int:
     problems = []
-    for app in ("cases", "escalations", "policies", "audit", "escalation_portal"):
+    for app in ("cases", "escalations", "policies", "audit", "people", "escalation_portal"):
         for path in sorted((ROOT / app).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
             if "/migrations/" in relative or not GUARDED.search(relative):
