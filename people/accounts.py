@@ -159,6 +159,8 @@ def edit_person(
     with transaction.atomic():
         locked = _lock(person)
         user = locked.user
+        if not user.is_active:
+            raise Refused(f"{locked.full_name} has left: their name stays as it was.")
         changes = []
         if locked.full_name != full_name:
             changes.append(("Name", locked.full_name, full_name))

@@ -126,7 +126,8 @@ def _form_page(request, scope, person, form, template, action, **extra):
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
     person = scope.person(pk)
-    if not scope.whole(person):
+    # A leaver's name stays as it was, as the history shows it.
+    if not scope.whole(person) or not person.user.is_active:
         raise Http404
     form = PersonForm(
         request.POST or None, initial={"full_name": person.full_name, "email": person.email}
@@ -181,7 +182,8 @@ def role_add(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
 def role_remove(request: HttpRequest, scope: Scope, pk: int, membership_id: int) -> HttpResponse:
     person = scope.person(pk)
     membership = next((m for m in person.memberships.all() if m.pk == membership_id), None)
-    if membership is None or not scope.manages(membership):
+    # A leaver's roles stay as the record of who they were.
+    if membership is None or not scope.manages(membership) or not person.user.is_active:
         raise Http404
     form = forms.Form(posted(request))
 
