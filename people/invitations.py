@@ -222,7 +222,7 @@ def accept(invitation: Invitation, *, password: str | None, request=None) -> Per
     password, no old second factor, only the roles now given), with the invited roles."""
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if locked.token_hash != invitation.token_hash or not _pending(locked):
+        if locked.token_hash != invitation.token_hash or locked.state != "valid":
             raise Refused("This invitation has already been used or is no longer valid.")
         roles = list(locked.roles.select_related("agency", "partnership"))
         existing = account_with_email(locked.email)
@@ -287,30 +287,8 @@ def _returning(person: Person, password: str, changes: list) -> Person:
     return person
 
 
-def _pending(invitation: Invitation) -> bool:
-    return (
-        invitation.accepted_on is None
-        and invitation.cancelled_on is None
-        and invitation.renewed_as_id is None
-        and invitation.expires_at > timezone.now()
-    )
-
-
-def state(invitation: Invitation) -> str:
-    """For the link's page: 'valid', 'expired', 'used', 'withdrawn' or 'replaced'."""
-    if invitation.accepted_on:
-        return "used"
-    if invitation.cancelled_on:
-        return "withdrawn"
-    if invitation.renewed_as_id:
-        return "replaced"
-    if invitation.expires_at <= timezone.now():
-        return "expired"
-    return "valid"
-
-
 def may_ask_again(invitation: Invitation) -> bool:
-    return state(invitation) == "expired" and invitation.renewals_asked < MAX_RENEWALS_ASKED
+    return invitation.state == "expired" and invitation.renewals_asked < MAX_RENEWALS_ASKED
 
 
 def renew(

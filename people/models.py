@@ -110,17 +110,31 @@ class Invitation(models.Model):
         super().save(*args, **kwargs)
 
     @property
-    def status(self) -> str:
-        """In words, for the lists: Accepted, Withdrawn, Replaced, Expired, or Waiting."""
+    def state(self) -> str:
+        """'valid' (waiting to be accepted), 'used', 'withdrawn', 'replaced' or 'expired'."""
         if self.accepted_on:
-            return "Accepted"
+            return "used"
         if self.cancelled_on:
-            return "Withdrawn"
+            return "withdrawn"
         if self.renewed_as_id:
-            return "Replaced by a newer invitation"
+            return "replaced"
         if self.expires_at <= timezone.now():
-            return "Expired"
-        return "Waiting for them to accept"
+            return "expired"
+        return "valid"
+
+    @property
+    def status(self) -> str:
+        """The state in words, for the administrator's list."""
+        return STATUS_WORDS[self.state]
+
+
+STATUS_WORDS = {
+    "used": "Accepted",
+    "withdrawn": "Withdrawn",
+    "replaced": "Replaced by a newer invitation",
+    "expired": "Expired",
+    "valid": "Waiting for them to accept",
+}
 
 
 class InvitedRole(models.Model):

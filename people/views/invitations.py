@@ -115,7 +115,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitations.find(token)
     if invitation is None:
         return render(request, "people/invitation_invalid.html", status=404)
-    state = invitations.state(invitation)
+    state = invitation.state
     if state != "valid":
         return render(
             request,
@@ -177,7 +177,7 @@ def ask_again(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "people/invitation_ended.html",
-            {"state": invitations.state(invitation), "invitation": invitation},
+            {"state": invitation.state, "invitation": invitation},
             status=410,
         )
     return render(request, "people/invitation_sent_again.html", {"invitation": invitation})

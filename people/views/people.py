@@ -125,10 +125,8 @@ def _form_page(request, scope, person, form, template, action, **extra):
 @scoped(Can.EDIT_PEOPLE)
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
-    person = scope.person(pk)
     # A leaver's name stays as it was, as the history shows it.
-    if not scope.whole(person) or not person.user.is_active:
-        raise Http404
+    person = _whole_and_active(scope, pk)
     form = PersonForm(
         request.POST or None, initial={"full_name": person.full_name, "email": person.email}
     )
@@ -177,6 +175,17 @@ def role_add(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
     return _form_page(request, scope, person, form, "people/role_add.html", action)
 
 
+def _confirm(request, scope, person, template, change, message: str, to: str = "", **extra):
+    """A page that asks "are you sure?"; its button makes the change."""
+    form = forms.Form(posted(request))
+
+    def action():
+        change()
+        return done(request, message, to or f"{scope.base}people/{person.pk}/")
+
+    return _form_page(request, scope, person, form, template, action, **extra)
+
+
 @scoped(Can.REMOVE)
 @require_http_methods(["GET", "POST"])
 def role_remove(request: HttpRequest, scope: Scope, pk: int, membership_id: int) -> HttpResponse:
@@ -185,56 +194,51 @@ def role_remove(request: HttpRequest, scope: Scope, pk: int, membership_id: int)
     # A leaver's roles stay as the record of who they were.
     if membership is None or not scope.manages(membership) or not person.user.is_active:
         raise Http404
-    form = forms.Form(posted(request))
-
-    def action():
-        accounts.remove_role(membership, scope=scope, by=scope.by, request=request)
-        return done(
-            request,
-            f"{person.full_name} no longer holds the role "
-            f"{membership.get_role_display().lower()} at {membership.agency or membership.partnership}.",
-            f"{scope.base}people/{pk}/",
-        )
-
-    return _form_page(
-        request, scope, person, form, "people/role_remove.html", action, membership=membership
+    return _confirm(
+        request,
+        scope,
+        person,
+        "people/role_remove.html",
+        lambda: accounts.remove_role(membership, scope=scope, by=scope.by, request=request),
+        f"{person.full_name} no longer holds the role {membership.get_role_display().lower()} "
+        f"at {membership.agency or membership.partnership}.",
+        membership=membership,
     )
+
+
+def _whole_and_active(scope: Scope, pk: int):
+    """A person whose every role is the scope's, and who has not left; else a missing page."""
+    person = scope.person(pk)
+    if not scope.whole(person) or not person.user.is_active:
+        raise Http404
+    return person
 
 
 @scoped(Can.REMOVE)
 @require_http_methods(["GET", "POST"])
 def leaver(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
-    person = scope.person(pk)
-    if not scope.whole(person) or not person.user.is_active:
-        raise Http404
-    form = forms.Form(posted(request))
-
-    def action():
-        leavers.mark_leaver(person, scope=scope, by=scope.by, request=request)
-        return done(
-            request,
-            f"{person.full_name} is marked as a leaver: they can no longer sign in.",
-            f"{scope.base}people/{pk}/pass-on/",
-        )
-
-    return _form_page(request, scope, person, form, "people/leaver.html", action)
+    person = _whole_and_active(scope, pk)
+    return _confirm(
+        request,
+        scope,
+        person,
+        "people/leaver.html",
+        lambda: leavers.mark_leaver(person, scope=scope, by=scope.by, request=request),
+        f"{person.full_name} is marked as a leaver: they can no longer sign in.",
+        f"{scope.base}people/{pk}/pass-on/",
+    )
 
 
 @scoped(Can.RESET_SECOND_FACTOR)
 @require_http_methods(["GET", "POST"])
 def second_factor(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
-    person = scope.person(pk)
-    if not scope.whole(person) or not person.user.is_active:
-        raise Http404
-    form = forms.Form(posted(request))
-
-    def action():
-        accounts.reset_second_factor(person, scope=scope, by=scope.by, request=request)
-        return done(
-            request,
-            f"{person.full_name}'s second factor has been reset: they set up a new "
-            "authenticator app when they next sign in.",
-            f"{scope.base}people/{pk}/",
-        )
-
-    return _form_page(request, scope, person, form, "people/second_factor.html", action)
+    person = _whole_and_active(scope, pk)
+    return _confirm(
+        request,
+        scope,
+        person,
+        "people/second_factor.html",
+        lambda: accounts.reset_second_factor(person, scope=scope, by=scope.by, request=request),
+        f"{person.full_name}'s second factor has been reset: they set up a new authenticator "
+        "app when they next sign in.",
+    )

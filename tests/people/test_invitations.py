@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from cases.models import Membership, Person
@@ -283,3 +284,29 @@ def test_lead_scope_is_the_leads_own_agency(world):
     scope = agency_scope(Request, world.school.pk)
     assert scope.agency_ids == {world.school.pk}
     assert Membership.objects.filter(scope.membership_condition()).count() == 4
+
+
+class SecondSenderDuringSend(BaseEmailBackend):
+    """While an email is being sent, another sender runs: it must find nothing to send."""
+
+    seen: list = []
+
+    def send_messages(self, messages):
+        if not self.seen:
+            self.seen.append(invitation_mail.send_due().sent)
+        return len(messages)
+
+
+def test_an_invitation_being_sent_is_not_sent_by_a_second_sender_meanwhile(world, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.SecondSenderDuringSend"
+    SecondSenderDuringSend.seen = []
+    invitations.invite(
+        scope=_kirklees(world),
+        email="nina@example.invalid",
+        full_name="Nina New",
+        roles=[RoleSpec(Role.PRACTITIONER, agency=world.school)],
+        by=world.kim,
+    )
+    assert invitation_mail.send_due().sent == 1
+    assert SecondSenderDuringSend.seen == [0]
+    assert Invitation.objects.get().email_sent_at is not None

@@ -5,16 +5,18 @@ before and after, and the audit is visible to the partnership's administrators."
 from __future__ import annotations
 
 from datetime import date
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEntry
-from cases.models import Agency, Membership
+from cases.models import Agency, Membership, Person
 from escalations.models import Escalation, EventKind
 from policies.models import ClosureDay, DirectoryEntry, Role
 from tests.helpers import sign_in
@@ -262,3 +264,19 @@ def test_forms_say_what_is_wrong_in_an_error_summary(client, world):
         },
     )
     assert "belongs to the partnership: select" in response.content.decode()
+
+
+def test_the_demo_administrators_run_their_partnerships_without_superuser_rights(client, db):
+    """`make run`'s demo data: each partnership's administrator, an ordinary account, reaches
+    the pages; Pan-Cheshire's and Berkshire's both see the shared constabulary's people."""
+    call_command("seed_demo", "--quiet", stdout=StringIO())
+    for slug, prefix in (("kirklees", "kir"), ("pan-cheshire", "che"), ("berkshire", "brk")):
+        admin = Person.objects.get(user__username=f"{prefix}-partnership-partnership-admin")
+        assert not admin.user.is_superuser and not admin.user.is_staff
+        sign_in(client, admin)
+        content = client.get(f"/manage/partnerships/{slug}/people/?q=&role=practitioner")
+        assert content.status_code == 200
+        shared = b"Demo Constabulary (shared)" in content.content
+        assert shared == (slug != "kirklees")
+        for page in ("agencies/", "closure-days/", "directory/", "invite/", "people/import/"):
+            assert client.get(f"/manage/partnerships/{slug}/{page}").status_code == 200
