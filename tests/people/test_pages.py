@@ -280,3 +280,17 @@ def test_the_demo_administrators_run_their_partnerships_without_superuser_rights
         assert shared == (slug != "kirklees")
         for page in ("agencies/", "closure-days/", "directory/", "invite/", "people/import/"):
             assert client.get(f"/manage/partnerships/{slug}/{page}").status_code == 200
+
+
+def test_someone_running_a_partnership_and_an_agency_chooses_which(client, world):
+    both = make_person(
+        "quinn",
+        "Quinn Both",
+        (world.kirklees, Role.PARTNERSHIP_ADMIN, "Administrator"),
+        (world.health, Role.SAFEGUARDING_LEAD, "Named Nurse"),
+    )
+    sign_in(client, both)
+    content = client.get("/manage/").content.decode()
+    assert f'href="{KIRKLEES}/"' in content
+    assert f'href="/manage/agencies/{world.health.pk}/"' in content
+    assert "(as its safeguarding lead)" in content
