@@ -22,7 +22,15 @@ def request_id(request: HttpRequest) -> str:
     return request._audit_request_id
 
 
-def record(
+def record(request: HttpRequest | None, **details) -> AuditEntry:
+    """One entry: who, when (UTC), what, from which address, request id; for an
+    administrative change, each field's label, value before and value after."""
+    entry = entry_for(request, **details)
+    entry.save()
+    return entry
+
+
+def entry_for(
     request: HttpRequest | None,
     *,
     kind: str,
@@ -35,8 +43,7 @@ def record(
     user=None,
     changes: list[tuple[str, str, str]] | None = None,
 ) -> AuditEntry:
-    """One entry: who, when (UTC), what, from which address, request id; for an
-    administrative change, each field's label, value before and value after."""
+    """The entry record() writes, unsaved: for writing many at once (bulk_create)."""
     user = user or (getattr(request, "user", None) if request else None)
     if user is not None and not user.is_authenticated:
         user = None
@@ -45,7 +52,7 @@ def record(
         object_id = object_id or str(escalation.pk)
         partnership_id = partnership_id or escalation.partnership_id
         agency_ids = agency_ids or [escalation.raising_agency_id, escalation.receiving_agency_id]
-    return AuditEntry.objects.create(
+    return AuditEntry(
         user=user,
         username=user.get_username() if user else "",
         kind=kind,

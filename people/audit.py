@@ -6,14 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from audit.log import record
+from audit.log import entry_for
 from audit.models import MAX_AGENCIES_PER_ENTRY, AuditEntry
 from cases.models import Membership, Person
 
 NONE = ""
 
 
-def audited(
+def audited(**details) -> None:
+    """One entry (more only where it names more agencies than an entry holds): the
+    administrators of every partnership of those agencies see it, and their leads."""
+    for entry in entries(**details):
+        entry.save()
+
+
+def entries(
     *,
     by: Person | None,
     what: str,
@@ -23,16 +30,15 @@ def audited(
     agency_ids: Iterable[int] = (),
     changes: list[tuple[str, str, str]] | None = None,
     request=None,
-) -> None:
-    """One entry (more only where it names more agencies than an entry holds): the
-    administrators of every partnership of those agencies see it, and their leads."""
+) -> list[AuditEntry]:
+    """The entries audited() writes, unsaved (a bulk import writes them all at once)."""
     agencies = sorted({a for a in agency_ids if a})
     chunks = [
         agencies[i : i + MAX_AGENCIES_PER_ENTRY]
         for i in range(0, len(agencies), MAX_AGENCIES_PER_ENTRY)
     ] or [[]]
-    for chunk in chunks:
-        record(
+    return [
+        entry_for(
             request,
             kind=AuditEntry.Kind.CHANGE,
             what=what[:200],
@@ -43,6 +49,8 @@ def audited(
             user=by.user if by is not None else None,
             changes=changes,
         )
+        for chunk in chunks
+    ]
 
 
 def role_words(membership) -> str:

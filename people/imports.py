@@ -61,13 +61,21 @@ ROLE_WORDS = {
 }
 
 
+# What importing a row does: invite a new address (in bulk), add a role to an account or to an
+# invitation already waiting (one at a time), change a job title, or nothing.
+INVITE, ADD_ROLE, JOB_TITLE = "invite", "add role", "job title"
+
+
 @dataclass
 class Row:
     number: int  # as a spreadsheet numbers it: the header is row 1
     values: dict[str, str]
     errors: list[tuple[str, str]] = field(default_factory=list)
-    outcome: str = ""
+    outcome: str = ""  # in words, for the preview
+    action: str = ""  # INVITE, ADD_ROLE, JOB_TITLE, or "" for no change
     spec: RoleSpec | None = None
+    person: Person | None = None  # the account the address already has, if any
+    membership: Membership | None = None  # the role whose job title changes
 
     def error(self, column: str, message: str) -> None:
         self.errors.append((COLUMNS[column][0], message))
@@ -78,7 +86,7 @@ class Row:
 
     @property
     def changes(self) -> bool:
-        return not self.errors and not self.outcome.startswith("No change")
+        return not self.errors and bool(self.action)
 
 
 @dataclass
@@ -306,24 +314,27 @@ def _outcomes(rows: list[Row]) -> None:
             row.outcome = f"No change: the same as row {seen[email, key]}"
             continue
         seen[email, key] = row.number
-        person = accounts_by_email.get(email)
+        row.person = person = accounts_by_email.get(email)
         if person is not None and person.user.is_active:
             held = {(m.role, m.agency_id, m.partnership_id): m for m in person.memberships.all()}
             if key not in held:
-                row.outcome = "Add the role to their existing account"
+                row.outcome, row.action = "Add the role to their existing account", ADD_ROLE
             elif row.spec.job_title and held[key].job_title != row.spec.job_title:
                 row.outcome = f"Change the job title from “{held[key].job_title}”"
+                row.action, row.membership = JOB_TITLE, held[key]
             else:
                 row.outcome = "No change: already holds this role"
         elif key in waiting[email]:
             row.outcome = "No change: already invited"
-        elif waiting[email] or email in first_row:
-            row.outcome = "Add the role to their invitation" + (
-                f" (row {first_row[email]})" if email in first_row else ""
-            )
+        elif waiting[email]:
+            row.outcome, row.action = "Add the role to their invitation", ADD_ROLE
+        elif email in first_row:
+            row.outcome = f"Add the role to their invitation (row {first_row[email]})"
+            row.action = INVITE
         else:
             first_row[email] = row.number
             row.outcome = "Invite" + (" (returning leaver)" if person is not None else "")
+            row.action = INVITE
 
 
 def _accounts(emails: set[str]) -> dict[str, Person]:
@@ -363,24 +374,33 @@ def apply(checked: Checked, *, scope: Scope, by: Person, valid_only: bool, reque
     if checked.with_errors and not valid_only:
         raise Refused("The file has errors: nothing was imported.")
     counts = {"invited": 0, "roles added": 0, "job titles changed": 0}
-    by_email: dict[str, list[Row]] = defaultdict(list)
+    newcomers: dict[str, invitations.Newcomer] = {}
+    others: dict[str, list[Row]] = defaultdict(list)
     with transaction.atomic():
         for row in checked.to_change:
-            if row.outcome.startswith("Change the job title"):
-                membership = Membership.objects.get(
-                    person=_accounts({row.email})[row.email],
-                    role=row.spec.role,
-                    agency=row.spec.agency_id,
-                    partnership=row.spec.partnership_id,
-                )
+            if row.action == JOB_TITLE:
                 accounts.change_job_title(
-                    membership, scope=scope, job_title=row.spec.job_title, by=by, request=request
+                    row.membership,
+                    scope=scope,
+                    job_title=row.spec.job_title,
+                    by=by,
+                    request=request,
                 )
                 counts["job titles changed"] += 1
+            elif row.action == INVITE:
+                newcomer = newcomers.setdefault(
+                    row.email,
+                    invitations.Newcomer(row.email, row.values["name"].strip(), row.person),
+                )
+                newcomer.roles.append(row.spec)
             else:
-                by_email[row.email].append(row)
-        for email, rows in by_email.items():
-            done = invitations.invite(
+                others[row.email].append(row)
+        # New addresses, the bulk of a large file, in a few queries; the rest one by one.
+        counts["invited"] = invitations.invite_many(
+            list(newcomers.values()), scope=scope, by=by, request=request
+        )
+        for email, rows in others.items():
+            invitations.invite(
                 scope=scope,
                 email=email,
                 full_name=rows[0].values["name"],
@@ -389,7 +409,7 @@ def apply(checked: Checked, *, scope: Scope, by: Person, valid_only: bool, reque
                 request=request,
                 kick=False,
             )
-            counts["invited" if done.outcome == "invited" else "roles added"] += 1
+            counts["roles added"] += len(rows)
         audited(
             by=by,
             what=f"People imported from {checked.filename}",

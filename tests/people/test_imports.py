@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from audit.models import AuditEntry
 from cases.models import Membership, Person
 from people.models import Invitation
 from policies.models import Role
@@ -208,8 +209,10 @@ def test_five_hundred_rows_are_checked_and_imported_in_one_go(
     with django_assert_max_num_queries(20):
         preview = upload(client, csv_file(rows))
     assert preview.content.decode().count(">Invite<") == 500
-    confirm(client, preview)
+    with django_assert_max_num_queries(40):  # new addresses are invited in bulk
+        confirm(client, preview)
     assert Invitation.objects.filter(kind=Invitation.Kind.ACCOUNT).count() == 500
+    assert AuditEntry.objects.filter(object_type="invitation").count() == 500
 
 
 def test_import_and_export_are_for_partnership_administrators_only(client, world):
@@ -217,3 +220,25 @@ def test_import_and_export_are_for_partnership_administrators_only(client, world
     base = f"/manage/agencies/{world.school.pk}/people/"
     assert client.get(f"{base}import/").status_code == 404
     assert client.get(f"{base}export.csv").status_code == 404
+
+
+def test_two_rows_for_one_new_address_make_one_invitation_and_a_leaver_comes_back(client, world):
+    world.charlie.user.is_active = False
+    world.charlie.user.save()
+    sign_in(client, world.kim)
+    rows = [
+        ["Nia New", "nia@example.invalid", "Meadow School", "Practitioner", ""],
+        ["Nia New", "nia@example.invalid", "Kirklees Health", "Line manager", "Lead Nurse"],
+        ["Charlie Chase", "charlie@example.invalid", "Kirklees Health", "Practitioner", ""],
+    ]
+    preview = upload(client, csv_file(rows))
+    content = preview.content.decode()
+    assert "Add the role to their invitation (row 2)" in content
+    assert "Invite (returning leaver)" in content
+    confirm(client, preview)
+    nia = Invitation.objects.get(email="nia@example.invalid")
+    assert sorted(nia.roles.values_list("role", "job_title")) == [
+        ("line_manager", "Lead Nurse"),
+        ("practitioner", "Practitioner"),
+    ]
+    assert Invitation.objects.get(email="charlie@example.invalid").person == world.charlie
