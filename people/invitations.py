@@ -134,7 +134,7 @@ def invite(
             person=existing,  # a returning leaver: the same person comes back
             invited_by=by,
         )
-        made = _invited_roles(invitation, roles)
+        made = _invited_roles(invitation, roles, scope)
         audited(
             by=by,
             what=f"{full_name} invited" + (" (returning leaver)" if existing is not None else ""),
@@ -199,27 +199,19 @@ def _new_role(invitation: Invitation, spec: RoleSpec, scope: Scope) -> InvitedRo
     return role
 
 
-def _invited_roles(invitation: Invitation, roles: list[RoleSpec]) -> list[InvitedRole]:
+def _invited_roles(invitation: Invitation, roles: list[RoleSpec], scope: Scope) -> list:
+    """The roles the invitation does not have yet, added to it."""
     have = {(r.role, r.agency_id, r.partnership_id) for r in invitation.roles.all()}
-    made = []
-    for spec in roles:
-        if spec.key() in have:
-            continue
-        have.add(spec.key())
-        made.append(
-            InvitedRole.objects.create(
-                invitation=invitation,
-                role=spec.role,
-                job_title=spec.job_title.strip() or Role(spec.role).label,
-                agency_id=spec.agency_id,
-                partnership_id=spec.partnership_id,
-            )
-        )
-    return made
+    made = [
+        _new_role(invitation, spec, scope)
+        for spec in dict.fromkeys(roles)
+        if spec.key() not in have
+    ]
+    return InvitedRole.objects.bulk_create(made)
 
 
 def _add_to_invitation(waiting, roles, *, scope, by, request) -> Invited:
-    made = _invited_roles(waiting, roles)
+    made = _invited_roles(waiting, roles, scope)
     if not made:
         return Invited("no change", waiting.person, waiting)
     audited(
@@ -263,7 +255,7 @@ def _add_roles(person: Person, roles, *, scope, by, request) -> Invited:
         invited_by=by,
         accepted_on=timezone.now(),
     )
-    _invited_roles(news, roles)
+    _invited_roles(news, roles, scope)
     audited(
         by=by,
         what=f"Role given to {person.full_name} (already had an account)",
