@@ -21,7 +21,15 @@ def request_id(request: HttpRequest) -> str:
     return request_ids.for_request(request)
 
 
-def record(
+def record(request: HttpRequest | None, **details) -> AuditEntry:
+    """One entry: who, when (UTC), what, from which address, request id; for an
+    administrative change, each field's label, value before and value after."""
+    entry = entry_for(request, **details)
+    entry.save()
+    return entry
+
+
+def entry_for(
     request: HttpRequest | None,
     *,
     kind: str,
@@ -32,8 +40,9 @@ def record(
     partnership_id: int | None = None,
     agency_ids: Iterable[int] = (),
     user=None,
+    changes: list[tuple[str, str, str]] | None = None,
 ) -> AuditEntry:
-    """One entry: who, when (UTC), what, from which address, request id."""
+    """The entry record() writes, unsaved: for writing many at once (bulk_create)."""
     user = user or (getattr(request, "user", None) if request else None)
     if user is not None and not user.is_authenticated:
         user = None
@@ -42,7 +51,7 @@ def record(
         object_id = object_id or str(escalation.pk)
         partnership_id = partnership_id or escalation.partnership_id
         agency_ids = agency_ids or [escalation.raising_agency_id, escalation.receiving_agency_id]
-    return AuditEntry.objects.create(
+    return AuditEntry(
         user=user,
         username=user.get_username() if user else "",
         kind=kind,
@@ -55,6 +64,7 @@ def record(
         address=client_address(request) if request else None,
         request_id=request_id(request) if request else "",
         path=request.path[:300] if request else "",
+        changes=[list(change) for change in changes] if changes else None,
     )
 
 

@@ -28,16 +28,32 @@ class AuditEntryQuerySet(models.QuerySet):
 
     def visible_to(self, person) -> AuditEntryQuerySet:
         """Safeguarding leads see their agencies' entries; partnership administrators their
-        partnership's. Everyone else sees none."""
+        partnership's, and the administrative changes about any of its agencies (an agency
+        shared with another partnership is administered from both). Everyone else sees none."""
         if not oversees_audit(person):
             return self.none()
+        from cases.models import Agency  # audit is imported by cases' neighbours, not cases
+
         leads = person.agency_ids({Role.SAFEGUARDING_LEAD})
         admins = person.partnership_ids({Role.PARTNERSHIP_ADMIN})
-        by_partnership = self.filter(partnership_id__in=admins) if admins else self.none()
-        return (by_partnership | self.about_agencies(leads)).distinct()
+        if not admins:
+            return self.about_agencies(leads)
+        administered = set(
+            Agency.objects.filter(partnerships__in=admins).values_list("pk", flat=True)
+        )
+        return (
+            self.filter(partnership_id__in=admins)
+            | self.about_agencies(leads)
+            | self.filter(object_type__in=ADMINISTRATION_OBJECTS).about_agencies(administered)
+        ).distinct()
 
 
 MAX_AGENCIES_PER_ENTRY = 4
+# What the partnership's own administration changes (people.audit): entries about these are
+# shown to the administrators of every partnership of the agencies they name.
+ADMINISTRATION_OBJECTS = frozenset(
+    {"person", "agency", "invitation", "closure day", "directory entry", "people import"}
+)
 
 
 def oversees_audit(person) -> bool:
@@ -71,6 +87,10 @@ class AuditEntry(models.Model):
     address = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     path = models.CharField(max_length=300, blank=True)
+    # An administrative change's fields, before and after: [[label, before, after], ...].
+    # Nullable so that adding it kept SQLite's append-only triggers (a NOT NULL column would
+    # have rebuilt the table without them).
+    changes = models.JSONField(null=True, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 

@@ -34,6 +34,7 @@ CSV_COLUMNS = [
     "address",
     "request_id",
     "path",
+    "changes",
 ]
 
 
@@ -42,6 +43,14 @@ def _entries_for(request: HttpRequest):
     if not oversees_audit(person):
         raise Http404
     return AuditEntry.objects.visible_to(person)
+
+
+def changes_in_words(changes) -> str:
+    """'Role: Practitioner -> Line manager; Job title: (none) -> Team Manager'."""
+    return "; ".join(
+        f"{label}: {before or '(none)'} -> {after or '(none)'}"
+        for label, before, after in changes or []
+    )
 
 
 def utc(moment) -> str:
@@ -99,6 +108,7 @@ def export(request: HttpRequest) -> HttpResponse:
                 entry.address,
                 entry.request_id,
                 entry.path,
+                changes_in_words(entry.changes),
             )
         )
     record_export(request, "audit log CSV", rows=len(shown))

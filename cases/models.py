@@ -24,6 +24,11 @@ class Agency(models.Model):
     name = models.CharField(max_length=200, unique=True)
     sector = models.CharField(max_length=40, choices=Sector.choices)
     partnerships = models.ManyToManyField(Partnership, related_name="agencies")
+    # Who other agencies contact about safeguarding there (a team or a named person), kept by
+    # the partnership's administrators (SPEC section 2: "maintains agencies").
+    safeguarding_contact_name = models.CharField(max_length=200, blank=True)
+    safeguarding_contact_phone = models.CharField(max_length=40, blank=True)
+    safeguarding_contact_email = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -41,6 +46,12 @@ class Person(models.Model):
     email = models.EmailField()
     # Non-urgent notices by email once a day instead of one by one (urgent ones never wait).
     daily_digest = models.BooleanField(default=False)
+    # Marked a leaver (people.leavers): the account is deactivated, the person and everything
+    # they did stay, under the name they had.
+    left_on = models.DateTimeField(null=True, blank=True)
+    left_recorded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["full_name"]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "escalations",
     "escalations.record",
     "audit",
+    "people",
     # Security layer: second factor, lockout, CSP, change history.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "escalations.context_processors.portal",
                 "escalations.context_processors.notices",
+                "people.context_processors.manage",
             ],
         },
     },
@@ -219,6 +221,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(RELAY_NOTICES_SECONDS),
         "options": {"expires": float(RELAY_NOTICES_SECONDS)},
     },
+    # Invitation emails (people.mail); also asked for as soon as an invitation is committed.
+    "send-invitations": {
+        "task": "people.tasks.send_invitations",
+        "schedule": float(RELAY_NOTICES_SECONDS),
+        "options": {"expires": float(RELAY_NOTICES_SECONDS)},
+    },
     "send-digests": {
         "task": "escalations.tasks.send_digests",
         "schedule": crontab(hour=NOTIFY_START.hour, minute=NOTIFY_START.minute),
@@ -326,6 +334,8 @@ SECOND_FACTOR_EXEMPT_PATHS = [
     "/sign-in/",
     "/sign-out/",
     "/healthz",
+    # An invitee's link: sets the password that the second factor's set-up then follows.
+    "/invitation/",
     STATIC_URL,
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/two-factor/", include("security.urls")),
     path("audit/", include("audit.urls")),
     path("", include("escalations.conference.urls")),
+    path("", include("people.urls")),
     path("", include("escalations.urls")),
     path("", include("escalations.dashboards.urls")),
 ]

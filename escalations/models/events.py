@@ -35,6 +35,8 @@ class EventKind(models.TextChoices):
     DEADLINE_RECALCULATED = "deadline_recalculated", "Deadline recalculated"
     PARTICIPANT_ADDED = "participant_added", "Person added"
     ANONYMISED = "anonymised", "Child's identifiers anonymised"
+    # A leaver's part passed to a colleague in the same agency and role (people.leavers).
+    REASSIGNED = "reassigned", "Passed to someone else"
 
 
 # Kinds that move the state or the stage.

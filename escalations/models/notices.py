@@ -49,6 +49,7 @@ class NoticeKind(models.TextChoices):
         "Conference concern to respond to (no safeguarding lead)",
     )
     CONFERENCE_RESPONSE = "conference_response", "Response to your conference concern"
+    REASSIGNED = "reassigned", "Passed to you"
 
 
 class NoticeQuerySet(models.QuerySet):

@@ -48,6 +48,8 @@ GUIDANCE = {
     "and ask for a safeguarding lead to be named.",
     NoticeKind.CONFERENCE_RESPONSE: "The agency has responded to the conference concern you "
     "recorded.",
+    NoticeKind.REASSIGNED: "Someone who took part in this escalation has left, and their part "
+    "has been passed to you. Read it and carry on from where it stands.",
 }
 
 

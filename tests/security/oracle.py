@@ -121,3 +121,110 @@ def may_open_partnership_figures(person: PersonFacts | None, partnership: int) -
     return any(
         role in PARTNERSHIP_ROLES and p == partnership for role, p in person.partnership_roles
     )
+
+
+# --- Running a partnership (issue 19) -----------------------------------------------------------
+# SPEC section 2: the partnership administrator "maintains agencies, people, ladders, closure
+# days"; issue 19: an agency's safeguarding lead invites and removes that agency's practitioners
+# and line managers. SPEC section 3: an administrator of one partnership never sees another's
+# people, except those of an agency both partnerships share. A scope is ("partnership", id) or
+# ("agency", id); agency_partnerships maps each agency to the partnerships it belongs to.
+LEAD_MANAGES = frozenset({"practitioner", "line_manager"})
+# What a lead's scope offers (issue 19, point 2); a partnership's offers everything.
+LEAD_PAGES = frozenset(
+    {"overview", "people", "invite", "invitations", "person", "roles/add", "leaver", "pass-on"}
+)
+
+
+def signed_in_fully(person: PersonFacts | None) -> bool:
+    return bool(person and person.active and person.second_factor_verified)
+
+
+def administers(person: PersonFacts | None, scope: tuple[str, int]) -> bool:
+    if not signed_in_fully(person):
+        return False
+    kind, key = scope
+    if kind == "partnership":
+        return ("partnership_admin", key) in person.partnership_roles
+    return ("safeguarding_lead", key) in person.agency_roles
+
+
+def role_in_scope(role: tuple[str, int], kind_of_place: str, scope, agency_partnerships) -> bool:
+    kind, key = scope
+    _, place = role
+    if kind == "partnership":
+        if kind_of_place == "agency":
+            return key in agency_partnerships.get(place, frozenset())
+        return place == key
+    return kind_of_place == "agency" and place == key
+
+
+def in_scope(target: PersonFacts, scope, agency_partnerships) -> bool:
+    return any(
+        role_in_scope(r, "agency", scope, agency_partnerships) for r in target.agency_roles
+    ) or any(
+        role_in_scope(r, "partnership", scope, agency_partnerships)
+        for r in target.partnership_roles
+    )
+
+
+def whole_in_scope(target: PersonFacts, scope, agency_partnerships) -> bool:
+    """Every role the target holds is the scope's to manage: only then may it act on the whole
+    account (a leaver, a second factor, a name)."""
+    roles = [(r, "agency") for r in target.agency_roles] + [
+        (r, "partnership") for r in target.partnership_roles
+    ]
+    manages = (lambda name: True) if scope[0] == "partnership" else LEAD_MANAGES.__contains__
+    return bool(roles) and all(
+        role_in_scope(r, kind, scope, agency_partnerships) and manages(r[0]) for r, kind in roles
+    )
+
+
+def may_open_scope_page(person: PersonFacts | None, scope, page: str) -> bool:
+    return administers(person, scope) and (scope[0] == "partnership" or page in LEAD_PAGES)
+
+
+def may_open_person_page(
+    person: PersonFacts | None, scope, page: str, target: PersonFacts, agency_partnerships
+) -> bool:
+    if not may_open_scope_page(person, scope, page) or not in_scope(
+        target, scope, agency_partnerships
+    ):
+        return False
+    if page in ("edit", "second-factor", "leaver"):
+        return target.active and whole_in_scope(target, scope, agency_partnerships)
+    if page == "roles/add":
+        return target.active
+    return True
+
+
+def may_remove_role(
+    person: PersonFacts | None, scope, role: tuple[str, int], kind: str, target, agency_partnerships
+) -> bool:
+    """One of the target's roles: the scope's to take away (a lead: a practitioner's or line
+    manager's of their agency), while the target has not left (a leaver's roles are kept)."""
+    manages = scope[0] == "partnership" or role[0] in LEAD_MANAGES
+    return (
+        may_open_scope_page(person, scope, "leaver")
+        and target.active
+        and manages
+        and role_in_scope(role, kind, scope, agency_partnerships)
+    )
+
+
+def may_read_administrative_entry(
+    person: PersonFacts | None,
+    partnership: int | None,
+    agencies: frozenset[int],
+    agency_partnerships,
+) -> bool:
+    """A change to people or agencies: the administrators of its partnership and of every
+    partnership of the agencies it names, and those agencies' safeguarding leads."""
+    if not signed_in_fully(person):
+        return False
+    partnerships = {partnership} | {
+        p for a in agencies for p in agency_partnerships.get(a, frozenset())
+    }
+    return any(
+        r == "partnership_admin" and p in partnerships for r, p in person.partnership_roles
+    ) or any(r == "safeguarding_lead" and a in agencies for r, a in person.agency_roles)

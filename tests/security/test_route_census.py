@@ -24,8 +24,10 @@ PUBLIC = {
     "admin/login/": "Django admin's sign-in page (password step)",
     "sign-in/": "the portal's sign-in page",
     "password-reset/": "asks for an email address; says nothing about accounts",
+    "invitation/<str:token>/": "an invitee's link: its secret is the key (tests/people/test_invitations)",
+    "invitation/<str:token>/ask-again/": "POST from an expired link: a new link to the same address",
 }
-PUBLIC_PREFIXES = ("static/", "password-reset/", "sign-in/reset/")
+PUBLIC_PREFIXES = ("static/", "password-reset/", "sign-in/reset/", "invitation/")
 
 SIGN_IN_STEPS = {
     "account/two-factor/": "sends to set-up or verify",
@@ -61,6 +63,9 @@ PROTECTED = {
     "notifications/<int:pk>/read/": "matrix: POST own notice per escalation, another's; refusals the missing notice's 404",
     "notifications/read/": "POST; own notices only (test_notifications)",
     "notifications/emails/": "POST; the signed-in person's own email preference (test_notifications)",
+    "manage/": "partnership administrators and safeguarding leads only (tests/people/test_pages)",
+    "manage/partnerships/<slug:key>/*": "test_isolation_people: every page, every visitor, every scope; refused POSTs change nothing",
+    "manage/agencies/<int:key>/*": "test_isolation_people: every page, every visitor, every scope; refused POSTs change nothing",
 }
 
 SAMPLE = {"app_label": "auth", "url": "nowhere/", "content_type_id": "1"}

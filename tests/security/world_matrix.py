@@ -206,3 +206,24 @@ def relationship(person, verified: bool, esc: Escalation) -> str:
     if esc.partnership_id in partnerships:
         return "other agency, same partnership"
     return "other partnership"
+
+
+def administrators(world: World) -> dict:
+    """Yan, Berkshire's partnership administrator, so that the matrix of the administration
+    pages meets an administrator of another partnership (they share the constabulary)."""
+    yan = make_person(
+        "yan", "Yan Young", (world.berkshire, Role.PARTNERSHIP_ADMIN, "Administrator")
+    )
+    return {"yan (berkshire admin)": yan}
+
+
+def agency_partnerships() -> dict[int, frozenset[int]]:
+    """Each agency's partnerships, as plain values for the oracle."""
+    from cases.models import Agency
+
+    found: dict[int, set[int]] = {}
+    for agency_id, partnership_id in Agency.partnerships.through.objects.values_list(
+        "agency_id", "partnership_id"
+    ):
+        found.setdefault(agency_id, set()).add(partnership_id)
+    return {a: frozenset(p) for a, p in found.items()}
