@@ -225,7 +225,7 @@ def _candidates(leaver, esc, handing: Handing, cache: dict) -> list[Person]:
     if handing.parts == [Part.APPROVER]:
         return [
             p
-            for p in services.approvers(esc, esc.approval_requested_by).people
+            for p in services.approvers(esc, esc.pending_stage, esc.approval_requested_by).people
             if p.pk != leaver.pk
         ]
     key = (type(handing.where).__name__, handing.where.pk, tuple(sorted(handing.roles)))

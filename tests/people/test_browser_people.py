@@ -26,6 +26,7 @@ from tests.browser import (
     sign_in_browser,
     sign_out_browser,
 )
+from tests.factories import OpenEscalationFactory
 from tests.personas import make_person
 from tests.security.otp import current_code
 from tests.test_browser_journeys import answer, press
@@ -146,7 +147,7 @@ def test_a_leaver_with_three_open_escalations_is_passed_on_and_the_new_holder_to
     page: Page, live_server, world
 ):
     # Given Alice holds three open escalations and Sam is another practitioner at her school
-    escalations = [world.raise_kirklees() for _ in range(3)]
+    escalations = [OpenEscalationFactory() for _ in range(3)]
     sam = make_person("sam", "Sam Stone", (world.school, Role.PRACTITIONER, "Teacher"))
 
     # When Kim marks Alice as a leaver

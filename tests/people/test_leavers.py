@@ -10,6 +10,7 @@ from django.test import Client
 from escalations import services
 from escalations.models import Escalation, Event, EventKind, Notice, NoticeKind, State
 from people.models import Handover
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +52,9 @@ def test_an_administrator_cannot_mark_someone_with_roles_elsewhere(client, world
 def three_open_escalations(world):
     """Alice raised one at stage 1, holds one passed up to stage 2 (Bob escalates, approved),
     and raised one waiting for Carol's approval: three open escalations she takes part in."""
-    first = world.raise_kirklees()
-    second = world.raise_kirklees()
-    third = world.raise_kirklees()
+    first = OpenEscalationFactory()
+    second = OpenEscalationFactory()
+    third = OpenEscalationFactory()
     services.escalate(third, by=world.alice, reason="No reply from CSC.")
     return [first, second, third]
 
@@ -95,7 +96,7 @@ def test_a_leavers_open_escalations_are_listed_and_passed_on_with_an_event_and_a
 
 
 def test_only_someone_in_the_same_agency_and_role_may_take_it_on(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     _sam(world)
     sign_in(client, world.kim)
     client.post(f"{KIRKLEES}/people/{world.alice.pk}/leaver/")
@@ -109,7 +110,7 @@ def test_only_someone_in_the_same_agency_and_role_may_take_it_on(client, world):
 
 
 def test_the_challenged_practitioner_and_the_counterpart_are_passed_on_too(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     erin2 = _person(world, "erin2", "Eve Second", world.csc, "practitioner")
     sign_in(client, world.kim)
     client.post(f"{KIRKLEES}/people/{world.erin.pk}/leaver/")
@@ -125,7 +126,7 @@ def test_the_challenged_practitioner_and_the_counterpart_are_passed_on_too(clien
 
 
 def test_a_leaving_safeguarding_lead_is_listed_for_the_approval_waiting_on_them(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     services.escalate(esc, by=world.alice, reason="No reply.")
     assert Escalation.objects.get(pk=esc.pk).state == State.AWAITING_APPROVAL
     second_lead = _person(world, "lena", "Lena Lead", world.school, "safeguarding_lead")
@@ -144,7 +145,7 @@ def test_a_leaving_safeguarding_lead_is_listed_for_the_approval_waiting_on_them(
 
 
 def test_a_lead_passes_on_a_practitioners_work_in_their_own_agency_only(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     sam = _sam(world)
     sign_in(client, world.carol)
     base = f"/manage/agencies/{world.school.pk}"
@@ -160,7 +161,7 @@ def test_the_pass_on_page_stays_within_its_query_budget(
     client, world, django_assert_max_num_queries
 ):
     for _ in range(3):
-        world.raise_kirklees()
+        OpenEscalationFactory()
     _sam(world)
     sign_in(client, world.kim)
     client.post(f"{KIRKLEES}/people/{world.alice.pk}/leaver/")

@@ -19,6 +19,7 @@ from audit.models import AuditEntry
 from cases.models import Agency, Membership, Person
 from escalations.models import Escalation, EventKind
 from policies.models import ClosureDay, DirectoryEntry, Role
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
 from tests.personas import make_person
 from tests.security.test_isolation import without_csrf
@@ -202,7 +203,7 @@ def test_an_agency_shared_by_two_partnerships_is_administered_and_audited_by_bot
 
 @time_machine.travel(date(2026, 11, 2))
 def test_a_closure_day_moves_running_deadlines_through_the_deadline_service(client, world):
-    esc = world.raise_kirklees()
+    esc = OpenEscalationFactory()
     due_before = Escalation.objects.get(pk=esc.pk).due_at
     sign_in(client, world.kim)
     response = client.post(
