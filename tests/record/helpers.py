@@ -26,7 +26,9 @@ def text_of(pdf: bytes) -> str:
 
 
 # Each page's header and footer, which pypdf reads after the page's body.
-MARGINS = re.compile(r" ?OFFICIAL-SENSITIVE Reference \S+ Produced .*? Page \d+ of \d+$")
+MARGINS = re.compile(
+    r" ?OFFICIAL-SENSITIVE Reference \S+ (?:OFFICIAL-SENSITIVE )?Produced .*? Page \d+ of \d+$"
+)
 
 
 def body_text(pdf: bytes) -> str:
