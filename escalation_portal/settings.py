@@ -380,3 +380,54 @@ CELERY_BEAT_SCHEDULE["anonymise-after-retention"] = {
     "task": "security.tasks.anonymise_after_retention",
     "schedule": crontab(hour=2, minute=15),
 }
+
+# --- Case-system API (api/, docs/adr/0029-case-system-api.md, docs/integrations.md) ---------
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "api"]
+# The API's rate counters live where every web process sees them: Redis when the broker is
+# Redis (API_CACHE_URL overrides), else this process's memory (one process: make run, tests).
+API_CACHE_URL = env_str(
+    "API_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": API_CACHE_URL}
+        if API_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+}
+API_CHANGES_SETTLE_SECONDS = env_int("API_CHANGES_SETTLE_SECONDS", 10)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.CaseSystemTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.authentication.IsCaseSystem"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.PerTokenThrottle",
+        "api.throttling.PerAddressThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "case_system": env_str("API_RATE_PER_TOKEN", "120/min"),
+        "address": env_str("API_RATE_PER_ADDRESS", "300/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Escalation Portal case-system API",
+    "DESCRIPTION": (
+        "For an agency's case system (Mosaic, Liquidlogic, SystmOne...): read the escalations "
+        "the agency is a party to, exactly as its safeguarding lead sees them, to record the "
+        "disagreement and its outcome on the child's file."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"caseSystemToken": {"type": "http", "scheme": "bearer"}}
+    },
+    "SECURITY": [{"caseSystemToken": []}],
+    "AUTHENTICATION_WHITELIST": [],
+}

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("people.urls")),
     path("", include("escalations.urls")),
     path("", include("escalations.dashboards.urls")),
+    path("", include("api.urls")),
 ]
 
 # Error pages that say nothing about any record (a forbidden record is a missing one).

@@ -9,6 +9,7 @@ from pathlib import Path
 # The repository: scripts/scoped_lookup_guard/rules.py is three levels down.
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
+    "api",
     "audit",
     "cases",
     "escalation_portal",
@@ -18,7 +19,7 @@ PACKAGES = (
     "security",
 )
 # Packages whose modules define the guarded models.
-MODEL_PACKAGES = frozenset({"escalations", "cases"})
+MODEL_PACKAGES = frozenset({"escalations", "cases", "api"})
 
 # Models with their user-scoped entry points, the only manager methods allowed outside the
 # trusted layers.
@@ -33,6 +34,8 @@ ESCALATION_SCOPED = frozenset(
     {
         "Action",
         "Approval",
+        # An agency's own case reference for an escalation (api.models).
+        "CaseReference",
         "Child",
         "ConferenceResponse",
         "DueRecord",

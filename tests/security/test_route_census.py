@@ -26,6 +26,8 @@ PUBLIC = {
     "password-reset/": "asks for an email address; says nothing about accounts",
     "invitation/<str:token>/": "an invitee's link: its secret is the key (tests/people/test_invitations)",
     "invitation/<str:token>/ask-again/": "POST from an expired link: a new link to the same address",
+    "api/schema/": "the case-system API's OpenAPI description: no data",
+    "api/docs/": "the case-system API's documentation page: no data",
 }
 PUBLIC_PREFIXES = ("static/", "password-reset/", "sign-in/reset/", "invitation/")
 
@@ -34,6 +36,11 @@ SIGN_IN_STEPS = {
     "account/two-factor/set-up/": "enrol an authenticator app",
     "account/two-factor/verify/": "second factor for this session",
     "sign-out/": "ends the session",
+}
+
+# The case-system API: a token, never a session, opens it; anything else gets 401.
+TOKEN_ONLY = {
+    "api/v1/*": "test_isolation_api: a token of every agency on every endpoint, as the oracle says",
 }
 
 # Route pattern (a prefix ending in * covers what a framework generates under it) -> how the
@@ -66,6 +73,7 @@ PROTECTED = {
     "manage/": "partnership administrators and safeguarding leads only (tests/people/test_pages)",
     "manage/partnerships/<slug:key>/*": "test_isolation_people: every page, every visitor, every scope; refused POSTs change nothing",
     "manage/agencies/<int:key>/*": "test_isolation_people: every page, every visitor, every scope; refused POSTs change nothing",
+    "case-systems/*": "the agency's safeguarding lead and its partnerships' administrators only (tests/api/test_schema_and_pages)",
 }
 
 SAMPLE = {"app_label": "auth", "url": "nowhere/", "content_type_id": "1"}
@@ -86,6 +94,8 @@ def classification(route: str) -> str | None:
         return "public"
     if route in SIGN_IN_STEPS:
         return "sign-in step"
+    if any(route.startswith(pattern[:-1]) for pattern in TOKEN_ONLY):
+        return "token only"
     for pattern in PROTECTED:
         if route == pattern or (pattern.endswith("*") and route.startswith(pattern[:-1])):
             return "protected"
@@ -137,3 +147,18 @@ def test_sign_in_steps_need_at_least_the_password(client, db):
             continue  # sign-out/ arrives with the portal's sign-in pages
         response = client.get(concrete(route))
         assert response.status_code in (302, 405), route
+
+
+def test_token_only_routes_answer_401_to_the_signed_out_and_to_every_session(world, client):
+    signed_in = client.__class__()
+    sign_in(signed_in, world.grace)
+    failures = []
+    for route in routes():
+        if classification(route) != "token only":
+            continue
+        path = concrete(route)
+        for who, visitor in (("signed out", client), ("signed in, no token", signed_in)):
+            status = visitor.get(path).status_code
+            if status != 401:
+                failures.append(f"{route} ({path}) {who}: {status}")
+    assert failures == []
