@@ -431,3 +431,34 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"caseSystemToken": []}],
     "AUTHENTICATION_WHITELIST": [],
 }
+
+# --- Single sign-on (sso/, docs/adr/0030-single-sign-on.md, docs/integrations.md) ------------
+# SSO_PROVIDERS: a JSON list, one object per OpenID Connect provider (an agency's or a
+# partnership's Entra ID, for example). Empty: password sign-in only.
+INSTALLED_APPS += ["sso"]
+AUTHENTICATION_BACKENDS += ["sso.backends.PortalOIDCBackend"]
+TEMPLATES[0]["OPTIONS"]["context_processors"] += ["sso.context_processors.sign_in_providers"]
+SECOND_FACTOR_EXEMPT_PATHS += ["/sso/"]
+
+
+def _sso_providers() -> list[dict]:
+    import json
+
+    raw = env_str("SSO_PROVIDERS", "")
+    if not raw:
+        return []
+    try:
+        entries = json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SSO_PROVIDERS is not valid JSON: {error}") from None
+    if not isinstance(entries, list):
+        raise ImproperlyConfigured("SSO_PROVIDERS must be a JSON list of providers.")
+    return entries
+
+
+SSO_PROVIDERS = _sso_providers()
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+LOGIN_REDIRECT_URL_FAILURE = "/sign-in/"

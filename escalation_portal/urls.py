@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("escalations.urls")),
     path("", include("escalations.dashboards.urls")),
     path("", include("api.urls")),
+    path("", include("sso.urls")),
 ]
 
 # Error pages that say nothing about any record (a forbidden record is a missing one).

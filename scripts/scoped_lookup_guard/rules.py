@@ -17,6 +17,7 @@ PACKAGES = (
     "people",
     "policies",
     "security",
+    "sso",
 )
 # Packages whose modules define the guarded models.
 MODEL_PACKAGES = frozenset({"escalations", "cases", "api"})

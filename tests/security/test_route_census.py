@@ -28,6 +28,8 @@ PUBLIC = {
     "invitation/<str:token>/ask-again/": "POST from an expired link: a new link to the same address",
     "api/schema/": "the case-system API's OpenAPI description: no data",
     "api/docs/": "the case-system API's documentation page: no data",
+    "sso/<slug:key>/start/": "sends to a configured provider's sign-in (404 for any other key)",
+    "sso/callback/": "the provider's answer: signs in only a matched person (tests/sso)",
 }
 PUBLIC_PREFIXES = ("static/", "password-reset/", "sign-in/reset/", "invitation/")
 
