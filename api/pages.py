@@ -37,7 +37,9 @@ def start(request: HttpRequest) -> HttpResponse:
         raise Http404
     if len(agencies) == 1:
         return HttpResponseRedirect(f"/case-systems/agencies/{agencies[0].pk}/")
-    return render(request, "api/start.html", {"agencies": agencies})
+    return render(
+        request, "api/start.html", {"agencies": agencies, "portal_section": "case-systems"}
+    )
 
 
 @never_cache
@@ -63,6 +65,7 @@ def agency_tokens(request: HttpRequest, agency_id: int) -> HttpResponse:
         request,
         "api/tokens.html",
         {
+            "portal_section": "case-systems",
             "agency": agency,
             "form": form,
             "made": made,

@@ -15,6 +15,7 @@ from api import tokens
 from api.models import CaseReference, CaseSystemToken
 from audit.models import AuditEntry
 from escalations import services
+from escalations.models import Escalation
 from tests.api.conftest import api_client
 from tests.factories import OpenEscalationFactory, ResolvedEscalationFactory
 
@@ -265,3 +266,36 @@ def test_a_token_starts_no_session_and_nothing_is_cached(world, token_for):
     from django.contrib.sessions.models import Session
 
     assert not Session.objects.exists()
+
+
+def test_the_lists_take_the_same_number_of_queries_however_long(world, token_for):
+    """No query per escalation or event: a busy agency's system polls often."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, client = token_for(world.csc, world.grace)
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    def link_all():
+        for escalation in Escalation.objects.visible_to(world.grace.user):
+            CaseReference.objects.get_or_create(
+                agency=world.csc, escalation=escalation, defaults={"reference": "MOS-1"}
+            )
+
+    later = timezone.now() + timedelta(minutes=5)
+    OpenEscalationFactory()
+    link_all()
+    with time_machine.travel(later):
+        client.get("/api/v1/changes/")  # the token's use is remembered (one write a minute)
+        few = (queries("/api/v1/changes/?after=0"), queries("/api/v1/children/MOS-1/escalations/"))
+    for _ in range(4):
+        ResolvedEscalationFactory()
+    link_all()
+    with time_machine.travel(later):
+        many = (queries("/api/v1/changes/?after=0"), queries("/api/v1/children/MOS-1/escalations/"))
+    assert many == few
+    assert few[0] <= 8 and few[1] <= 8, few

@@ -119,3 +119,22 @@ def test_someone_else_cannot_revoke_a_token(world, client):
     answer = client.post(f"/case-systems/agencies/{world.school.pk}/tokens/{token.pk}/revoke/")
     assert answer.status_code == 404
     assert api_client(secret).get("/api/v1/changes/").status_code == 200
+
+
+@pytest.mark.parametrize(("who", "shown"), [("grace", True), ("kim", True), ("frank", False)])
+def test_the_navigation_offers_case_systems_to_those_who_manage_tokens(world, client, who, shown):
+    sign_in(client, getattr(world, who))
+    page = client.get("/directory/").content.decode()
+    assert ('href="/case-systems/"' in page) is shown
+
+
+def test_kim_chooses_among_the_partnership_s_agencies(world, client):
+    sign_in(client, world.kim)
+    page = client.get("/case-systems/")
+    assert page.status_code == 200
+    assert f'href="/case-systems/agencies/{world.csc.pk}/"' in page.content.decode()
+    assert f'href="/case-systems/agencies/{world.berkshire_school.pk}/"' not in (
+        page.content.decode()
+    )
+    sign_in(client, world.grace)
+    assert client.get("/case-systems/")["Location"] == f"/case-systems/agencies/{world.csc.pk}/"
