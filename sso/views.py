@@ -5,6 +5,7 @@ provider is trusted to have done it (docs/adr/0030-single-sign-on.md)."""
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views import View
 from django_otp import login as otp_login
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
@@ -18,8 +19,10 @@ DEVICE_NAME = "Organisation's sign-in (multi-factor)"
 
 
 class Start(OIDCAuthenticationRequestView):
-    def __init__(self, *args, **kwargs):
-        # The endpoints are the chosen provider's, set in get().
+    def __init__(self, **kwargs):
+        # Not mozilla-django-oidc's __init__, which reads one provider from the settings: the
+        # endpoints are the chosen provider's, set in get().
+        View.__init__(self, **kwargs)
         self.OIDC_OP_AUTH_ENDPOINT = ""
         self.OIDC_RP_CLIENT_ID = ""
 
