@@ -236,25 +236,28 @@ class Changes(CaseSystemView):
         after = self.whole_number(request, "after", default=0, low=0, high=2**62)
         limit = self.whole_number(request, "limit", default=100, low=1, high=500)
         settled = timezone.now() - timedelta(seconds=settings.API_CHANGES_SETTLE_SECONDS)
-        # The first event still settling, of any escalation: nothing at or after it is given
-        # yet, so that the cursor never passes an event that appears later.
-        unsettled = (
-            # scoped-lookup: allowed (an id only, no row: the first event not yet settled)
-            Event.objects.filter(pk__gt=after, occurred_at__gt=settled).aggregate(first=Min("pk"))[
-                "first"
-            ]
-        )
         events = (
             # scoped-lookup: allowed (the events of escalations visible_to returned)
             Event.objects.filter(escalation__in=self.visible(), pk__gt=after)
             .select_related("escalation", "actor", "actor_agency")
             .order_by("pk")
         )
-        if unsettled is not None:
-            events = events.filter(pk__lt=unsettled)
         page = list(events[: limit + 1])
         more = len(page) > limit
         page = page[:limit]
+        if page:
+            # The first event still settling, of any escalation, within the page's range of
+            # ids (an index range, however long the history): nothing at or after it is given
+            # yet, so that the cursor never passes an event that appears later.
+            unsettled = (
+                # scoped-lookup: allowed (an id only, no row: the first event not yet settled)
+                Event.objects.filter(
+                    pk__gt=after, pk__lte=page[-1].pk, occurred_at__gt=settled
+                ).aggregate(first=Min("pk"))["first"]
+            )
+            if unsettled is not None:
+                page = [event for event in page if event.pk < unsettled]
+                more = False
         next_cursor = page[-1].pk if page else after
         escalations = {event.escalation_id: event.escalation for event in page}
         audit.record_reads(request, escalations.values(), "changes")

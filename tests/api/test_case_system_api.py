@@ -299,3 +299,23 @@ def test_the_lists_take_the_same_number_of_queries_however_long(world, token_for
         many = (queries("/api/v1/changes/?after=0"), queries("/api/v1/children/MOS-1/escalations/"))
     assert many == few
     assert few[0] <= 8 and few[1] <= 8, few
+
+
+def test_a_settled_event_waits_behind_an_earlier_one_still_settling(world, token_for, settings):
+    """The cursor must never pass an event that may still appear: an event written later but
+    stamped earlier (a long transaction's) waits for every lower id to settle."""
+    settings.API_CHANGES_SETTLE_SECONDS = 10
+    _, client = token_for(world.csc, world.grace)
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        recent = OpenEscalationFactory()  # lower ids, stamped now
+    with time_machine.travel(now - timedelta(hours=1), tick=False):
+        stamped_earlier = OpenEscalationFactory()  # higher ids, stamped an hour ago
+    with time_machine.travel(now + timedelta(seconds=5), tick=False):
+        early = client.get("/api/v1/changes/?after=0").json()
+    assert early == {"events": [], "next_cursor": 0, "more": False}
+    with time_machine.travel(now + timedelta(seconds=11), tick=False):
+        later = client.get("/api/v1/changes/?after=0").json()
+    assert [e["escalation"] for e in later["events"]] == [recent.reference] * recent.event_count + [
+        stamped_earlier.reference
+    ] * stamped_earlier.event_count
