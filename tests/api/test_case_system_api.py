@@ -319,3 +319,15 @@ def test_a_settled_event_waits_behind_an_earlier_one_still_settling(world, token
     assert [e["escalation"] for e in later["events"]] == [recent.reference] * recent.event_count + [
         stamped_earlier.reference
     ] * stamped_earlier.event_count
+
+
+def test_the_lead_reads_the_api_s_reads_on_the_audit_log_page(world, token_for, client):
+    from tests.helpers import sign_in
+
+    escalation = OpenEscalationFactory()
+    token, api = token_for(world.csc, world.grace, name="Mosaic CSC")
+    api.get(f"/api/v1/escalations/{escalation.reference}/")
+    sign_in(client, world.grace)
+    page = client.get("/audit/").content.decode().replace("&#x27;", "'")
+    assert f"case system: Mosaic CSC ({token.prefix}…, Northfold Children's Social Care)" in page
+    assert "API: escalation" in page
