@@ -41,6 +41,12 @@ from escalations.record.views import pdf_response
 logger = logging.getLogger(__name__)
 
 NOT_FOUND = "No escalation with that reference that your agency may see."
+REFERENCE = OpenApiParameter(
+    "reference",
+    str,
+    OpenApiParameter.PATH,
+    description="The escalation's reference, as the portal shows it (for example KIR-2026-00042).",
+)
 
 
 class PDFRenderer(BaseRenderer):
@@ -105,6 +111,14 @@ class CaseSystemView(APIView):
 class ChildEscalations(CaseSystemView):
     @extend_schema(
         operation_id="child_escalations",
+        parameters=[
+            OpenApiParameter(
+                "case_reference",
+                str,
+                OpenApiParameter.PATH,
+                description="Your agency's own reference for the child's file.",
+            )
+        ],
         summary="Escalations about a child, by your agency's case reference",
         description=(
             "Every escalation your agency is a party to that your case system gave this case "
@@ -132,6 +146,7 @@ class ChildEscalations(CaseSystemView):
 class EscalationDetail(CaseSystemView):
     @extend_schema(
         operation_id="escalation",
+        parameters=[REFERENCE],
         summary="One escalation: summary, stage, deadlines, outcomes and events",
         responses={200: EscalationDetailSerializer, 404: OpenApiResponse(description=NOT_FOUND)},
     )
@@ -156,6 +171,7 @@ class RecordPdf(CaseSystemView):
 
     @extend_schema(
         operation_id="record_pdf",
+        parameters=[REFERENCE, OpenApiParameter("format", exclude=True)],
         summary="The Professional Difference Escalation Record, as PDF",
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
@@ -180,6 +196,7 @@ class RecordPdf(CaseSystemView):
 class SetCaseReference(CaseSystemView):
     @extend_schema(
         operation_id="set_case_reference",
+        parameters=[REFERENCE],
         summary="Give an escalation your agency's case reference for the child",
         description="Replaces the reference your agency gave it before, if any.",
         request=CaseReferenceSerializer,
