@@ -20,6 +20,8 @@ from audit import log as audit_log
 from audit.models import AuditEntry
 from cases.people import person_for
 
+NEW_TOKEN = "api_new_token"
+
 
 def _agency(request: HttpRequest, agency_id: int):
     person = person_for(request.user)
@@ -47,8 +49,6 @@ def start(request: HttpRequest) -> HttpResponse:
 def agency_tokens(request: HttpRequest, agency_id: int) -> HttpResponse:
     person, agency = _agency(request, agency_id)
     form = NewTokenForm(request.POST or None)
-    secret = None
-    made = None
     if request.method == "POST" and form.is_valid():
         made, secret = tokens.issue(agency, form.cleaned_data["name"], person)
         audit_log.record(
@@ -60,7 +60,15 @@ def agency_tokens(request: HttpRequest, agency_id: int) -> HttpResponse:
             agency_ids=[agency.pk],
             changes=[("Case-system token", "", f"{made} (active)")],
         )
-        form = NewTokenForm()
+        # Post, then redirect: reloading the page must not make a second token. The secret
+        # waits in the session for the one page that shows it, which takes it out again.
+        request.session[NEW_TOKEN] = {"id": made.pk, "secret": secret}
+        return HttpResponseRedirect(request.path)
+    shown = request.session.pop(NEW_TOKEN, None) if request.method == "GET" else None
+    made = secret = None
+    if shown:
+        made = CaseSystemToken.objects.filter(agency=agency, pk=shown["id"]).first()
+        secret = shown["secret"] if made else None
     return render(
         request,
         "api/tokens.html",
