@@ -161,6 +161,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
+# A mail server that connects and then hangs is given up on after this many seconds per
+# socket operation (Django's default is to wait for ever, holding the relay with it).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "escalation-portal@localhost")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
@@ -197,6 +200,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 )
 CELERY_TASK_IGNORE_RESULT = True
+# Every task has a soft limit (SoftTimeLimitExceeded is raised in it, so it can record what it
+# did) and a hard one (its pool process is killed and replaced). The relay and the heartbeat set
+# shorter ones of their own (escalations/tasks.py, escalation_portal/tasks.py).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from escalations import deadlines
+from escalations.models import Pulse, PulseKind
 from escalations.notices import relay
 
 IDEMPOTENT = {
@@ -19,16 +20,25 @@ IDEMPOTENT = {
 }
 
 
+# The relay sends one email at a time, each bounded by EMAIL_TIMEOUT, and stops at the first
+# failure of the mail server: a run past 90 s is stuck, and the next run (a minute later)
+# takes over what it had not claimed.
+MAILING = {**IDEMPOTENT, "soft_time_limit": 90, "time_limit": 120}
+
+
 @shared_task(**IDEMPOTENT)
 def sweep_deadlines() -> dict:
-    return deadlines.sweep().as_dict()
+    result = deadlines.sweep().as_dict()
+    # For /healthz: beat scheduled a sweep and a worker ran it, this long ago.
+    Pulse.objects.record(PulseKind.SWEEP, str(result))
+    return result
 
 
-@shared_task(**IDEMPOTENT)
+@shared_task(**MAILING)
 def relay_notices(urgent_only: bool = False) -> dict:
     return relay.relay(urgent_only=urgent_only).as_dict()
 
 
-@shared_task(**IDEMPOTENT)
+@shared_task(**MAILING)
 def send_digests() -> dict:
     return relay.send_digests().as_dict()
