@@ -175,6 +175,7 @@ NOTICE_EMAIL_MAX_ATTEMPTS = env_int("NOTICE_EMAIL_MAX_ATTEMPTS", 6)
 NOTICE_EMAIL_RETRY_SECONDS = env_int("NOTICE_EMAIL_RETRY_SECONDS", 120)
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 RELAY_NOTICES_SECONDS = env_int("RELAY_NOTICES_SECONDS", 60)
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60)
 
 # Celery. The embedded default is kombu's filesystem transport: it works between processes
 # (web, worker, beat) with no server installed. The host is named only because kombu warns of
@@ -197,8 +198,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "control_folder": str(CELERY_CONTROL_DIR),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    else {
+        # Longer than any task's hard time limit (checked below): Redis hands an
+        # unacknowledged message to another worker only after this, so a task still running
+        # is never run twice at once. (ADR 0017.)
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        # A frozen Redis (a stuck network) accepts connections and never answers: every
+        # socket operation gives up after these, and the worker reconnects.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+        "retry_on_timeout": True,
+    }
 )
+# How long a worker, beat or publisher waits for the broker's TCP connection.
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_TASK_IGNORE_RESULT = True
 # Every task has a soft limit (SoftTimeLimitExceeded is raised in it, so it can record what it
 # did) and a hard one (its pool process is killed and replaced). The relay and the heartbeat set
@@ -215,7 +230,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "escalation_portal.tasks.heartbeat",
-        "schedule": float(env_int("HEARTBEAT_SECONDS", 60)),
+        "schedule": float(HEARTBEAT_SECONDS),
+        "options": {"expires": float(HEARTBEAT_SECONDS)},
     },
     # Deadlines are columns, swept; never ETA tasks (SECURITY-NOTES). A message older than
     # its interval expires unrun: the next one does the same work.

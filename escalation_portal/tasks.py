@@ -13,6 +13,6 @@ def heartbeat() -> str:
     """Proves beat schedules and a worker runs: the moment is kept in the database, where
     /healthz reads its age (and can, with Redis down), and logged at info."""
     moment = timezone.now()
-    Pulse.objects.record(PulseKind.WORKER, at=moment)
     logger.info("heartbeat: worker and beat alive at %s", moment.isoformat(timespec="seconds"))
+    Pulse.objects.record(PulseKind.WORKER, at=moment)
     return moment.isoformat(timespec="seconds")

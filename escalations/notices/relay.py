@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.models import Person
-from escalation_portal.celery import app
+from escalation_portal import broker
 from escalations.models import Notice, Pulse, PulseKind
 from escalations.notices.summary import escalation_url, notice_summary
 from policies.calendar import WorkingCalendar
@@ -294,13 +294,7 @@ def relay_urgent_after_commit() -> None:
 
 
 def publish_urgent_relay() -> bool:
-    """Queue RELAY_TASK for urgent notices; False (logged) where the broker cannot be reached."""
-    try:
-        with app.connection_for_write() as conn:
-            # Fail fast: a person raising a challenge must not wait on a broker that is down.
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            app.send_task(RELAY_TASK, kwargs={"urgent_only": True}, connection=conn, retry=False)
-        return True
-    except Exception as exc:
-        logger.warning("Broker unreachable (%s): urgent notices go at the next relay run", exc)
-        return False
+    """Queue RELAY_TASK for urgent notices; False (logged) where the broker did not take it
+    within a second (escalation_portal.broker): the person who raised the challenge does not
+    wait on a broker that is down or frozen, and the relay's next run sends the alert."""
+    return broker.publish(RELAY_TASK, {"urgent_only": True})
