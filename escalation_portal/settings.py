@@ -173,6 +173,9 @@ NOTIFY_START, NOTIFY_END = env_hours("NOTIFY_HOURS", "08:00-18:00")
 NOTIFY_WORKING_DAYS_ONLY = env_bool("NOTIFY_WORKING_DAYS_ONLY", default=True)
 NOTICE_EMAIL_MAX_ATTEMPTS = env_int("NOTICE_EMAIL_MAX_ATTEMPTS", 6)
 NOTICE_EMAIL_RETRY_SECONDS = env_int("NOTICE_EMAIL_RETRY_SECONDS", 120)
+# A relay claims a notice for this long before sending it; a relay that died meanwhile is
+# replaced when the claim runs out. Longer than the relay task's hard time limit (120 s).
+NOTICE_CLAIM_LEASE_SECONDS = env_int("NOTICE_CLAIM_LEASE_SECONDS", 150)
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 RELAY_NOTICES_SECONDS = env_int("RELAY_NOTICES_SECONDS", 60)
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60)
@@ -223,8 +226,20 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# The worker survives the broker (ADR 0017). Every message is a nudge ("relay now", "sweep
+# now") whose work the database holds and beat asks for again within a minute, so a message is
+# acknowledged when its task starts: a task running when Redis drops has nothing to
+# acknowledge on the dead connection, and a killed task is not run twice. The relay's claim
+# lease, not the broker, brings back a notice whose sender died.
+CELERY_TASK_ACKS_LATE = False
+# Applies to late-acknowledged tasks only (there are none); Celery 6's default, said here so a
+# task made late-acknowledged later is cancelled, not run twice, when the connection drops.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Wait for the broker at start and reconnect for ever after: a worker that gave up during a
+# long Redis outage would need a person to notice and restart it.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# With acks_late a worker holds one message at a time, so one killed loses (requeues) one.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A worker reserves one message per pool process beyond those it runs.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

@@ -1,6 +1,8 @@
 """Celery tasks: thin, ids and flags only in the messages, the work in deadlines and
-escalations.notices.relay. All are idempotent (the database says what is done), so a message redelivered
-after a worker died (acks_late with reject_on_worker_lost) or sent twice by two beats is safe."""
+escalations.notices.relay. All are idempotent (the database says what is done), so a message
+redelivered (after the visibility timeout) or sent twice by two beats is safe. Messages are
+acknowledged when the task starts (ADR 0017): beat asks again within a minute, and a notice
+whose sender died is sent once its claim lease runs out."""
 
 from celery import shared_task
 from django.db import DatabaseError
@@ -10,8 +12,6 @@ from escalations.models import Pulse, PulseKind
 from escalations.notices import relay
 
 IDEMPOTENT = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
     "autoretry_for": (DatabaseError,),
     "max_retries": 3,
     "retry_backoff": 5,

@@ -47,10 +47,6 @@ logger = logging.getLogger(__name__)
 # module imports the tasks; a test and a system check fail loudly if the name is wrong.
 RELAY_TASK = "escalations.tasks.relay_notices"
 
-# Longer than one send can take (EMAIL_TIMEOUT, and the relay task's hard time limit); a claim
-# older than this is taken to be a dead relay's, and the notice is sent again.
-CLAIM_LEASE = timedelta(minutes=5)
-
 
 @dataclass
 class RelayResult:
@@ -136,9 +132,15 @@ def _unsent(now: datetime):
     )
 
 
+def claim_lease() -> timedelta:
+    """Longer than one send can take (EMAIL_TIMEOUT, and the relay task's hard time limit); a
+    claim older than this is taken to be a dead relay's, and the notice is sent again."""
+    return timedelta(seconds=settings.NOTICE_CLAIM_LEASE_SECONDS)
+
+
 def _claim(queryset, now: datetime) -> list[int]:
     """Claim the notices of queryset that no other relay holds, in one short transaction: lock
-    them (skipping locked ones), mark them claimed for CLAIM_LEASE, count the attempt, commit.
+    them (skipping locked ones), mark them claimed for the lease, count the attempt, commit.
     Only the notice rows are locked (of=self), never the escalation people act on."""
     with transaction.atomic():
         pks = list(
@@ -146,7 +148,8 @@ def _claim(queryset, now: datetime) -> list[int]:
         )
         if pks:
             Notice.objects.filter(pk__in=pks).update(
-                email_claimed_until=now + CLAIM_LEASE, email_attempts=F("email_attempts") + 1
+                email_claimed_until=timezone.now() + claim_lease(),
+                email_attempts=F("email_attempts") + 1,
             )
     return pks
 
