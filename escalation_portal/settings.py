@@ -103,8 +103,15 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+# Connections kept between requests, per process: gunicorn's workers and Celery's pool
+# processes keep one each for a minute, checked before reuse (a restarted PostgreSQL costs
+# one failed query, not one per process). The development server (a thread per request) runs
+# with DB_CONN_MAX_AGE=0 (scripts/run_portal.py): a kept connection would stay with a
+# thread that never returns.
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks rather than fail at once.
