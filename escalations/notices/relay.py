@@ -255,19 +255,31 @@ def send_digests(*, now: datetime | None = None) -> RelayResult:
     outside any transaction: the notices are claimed, then sent, then recorded."""
     now = now or timezone.now()
     result = RelayResult()
-    if not WorkingCalendar().is_working_day(timezone.localtime(now).date()):
+    # Each notice waits for a working day of its own partnership: a closure day is not one.
+    today = timezone.localtime(now).date()
+    open_today = [
+        p.pk
+        for p in Partnership.objects.only("pk", "closure_dates_kept")
+        if p.calendar().is_working_day(today)
+    ]
+    if not open_today:
         return result
+    waiting = _unsent(now).filter(
+        Q(escalation__partnership_id__in=open_today)
+        | Q(conference_report__partnership_id__in=open_today),
+        urgent=False,
+    )
     people = list(
         Person.objects.filter(
             daily_digest=True,
             user__is_active=True,
-            notices__in=_unsent(now).filter(urgent=False),
+            notices__in=waiting,
         )
         .distinct()
         .values_list("pk", flat=True)
     )
     for person_id in people:
-        pks = _claim(_unsent(now).filter(recipient_id=person_id, urgent=False), now)
+        pks = _claim(waiting.filter(recipient_id=person_id), now)
         if not pks:
             continue
         notices = list(
