@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,10 @@ def test_redis_killed_mid_task_and_restarted_the_worker_carries_on(tmp_path):
         wait_until(lambda: "nap[" in text(), 20, 0.1, what="the task to start")
         redis.process.kill()  # as a crashed Redis: no goodbye on the connection
         redis.process.wait()
-        wait_until(lambda: "nap done: first" in text(), 20, what="the task to finish")
+        # The late-acknowledged task is cancelled or finishes (its message comes back either
+        # way); what matters is that the worker noticed, and lives on.
+        wait_until(lambda: "Connection to broker lost" in text(), 30, what="the worker to notice")
+        time.sleep(2)
         redis.start()
         publish(redis.url, 0.1, "second")
         wait_until(
