@@ -103,8 +103,15 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+# Connections kept between requests, per process: gunicorn's workers and Celery's pool
+# processes keep one each for a minute, checked before reuse (a restarted PostgreSQL costs
+# one failed query, not one per process). The development server (a thread per request) runs
+# with DB_CONN_MAX_AGE=0 (scripts/run_portal.py): a kept connection would stay with a
+# thread that never returns.
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks rather than fail at once.
@@ -161,6 +168,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
+# A mail server that connects and then hangs is given up on after this many seconds per
+# socket operation (Django's default is to wait for ever, holding the relay with it).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "escalation-portal@localhost")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
@@ -170,8 +180,12 @@ NOTIFY_START, NOTIFY_END = env_hours("NOTIFY_HOURS", "08:00-18:00")
 NOTIFY_WORKING_DAYS_ONLY = env_bool("NOTIFY_WORKING_DAYS_ONLY", default=True)
 NOTICE_EMAIL_MAX_ATTEMPTS = env_int("NOTICE_EMAIL_MAX_ATTEMPTS", 6)
 NOTICE_EMAIL_RETRY_SECONDS = env_int("NOTICE_EMAIL_RETRY_SECONDS", 120)
+# A relay claims a notice for this long before sending it; a relay that died meanwhile is
+# replaced when the claim runs out. Longer than the relay task's hard time limit (120 s).
+NOTICE_CLAIM_LEASE_SECONDS = env_int("NOTICE_CLAIM_LEASE_SECONDS", 150)
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 RELAY_NOTICES_SECONDS = env_int("RELAY_NOTICES_SECONDS", 60)
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60)
 
 # Celery. The embedded default is kombu's filesystem transport: it works between processes
 # (web, worker, beat) with no server installed. The host is named only because kombu warns of
@@ -194,20 +208,52 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "control_folder": str(CELERY_CONTROL_DIR),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    else {
+        # Longer than any task's hard time limit (checked below): Redis hands an
+        # unacknowledged message to another worker only after this, so a task still running
+        # is never run twice at once. (ADR 0017.)
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        # A frozen Redis (a stuck network) accepts connections and never answers: every
+        # socket operation gives up after these, and the worker reconnects.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+        "retry_on_timeout": True,
+    }
 )
+# How long a worker, beat or publisher waits for the broker's TCP connection.
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_TASK_IGNORE_RESULT = True
+# Every task has a soft limit (SoftTimeLimitExceeded is raised in it, so it can record what it
+# did) and a hard one (its pool process is killed and replaced). The relay and the heartbeat set
+# shorter ones of their own (escalations/tasks.py, escalation_portal/tasks.py).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# The worker survives the broker (ADR 0017). Every message is a nudge ("relay now", "sweep
+# now") whose work the database holds and beat asks for again within a minute, so a message is
+# acknowledged when its task starts: a task running when Redis drops has nothing to
+# acknowledge on the dead connection, and a killed task is not run twice. The relay's claim
+# lease, not the broker, brings back a notice whose sender died.
+CELERY_TASK_ACKS_LATE = False
+# Applies to late-acknowledged tasks only (there are none); Celery 6's default, said here so a
+# task made late-acknowledged later is cancelled, not run twice, when the connection drops.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Wait for the broker at start and reconnect for ever after: a worker that gave up during a
+# long Redis outage would need a person to notice and restart it.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# With acks_late a worker holds one message at a time, so one killed loses (requeues) one.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A worker reserves one message per pool process beyond those it runs.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "escalation_portal.tasks.heartbeat",
-        "schedule": float(env_int("HEARTBEAT_SECONDS", 60)),
+        "schedule": float(HEARTBEAT_SECONDS),
+        "options": {"expires": float(HEARTBEAT_SECONDS)},
     },
     # Deadlines are columns, swept; never ETA tasks (SECURITY-NOTES). A message older than
     # its interval expires unrun: the next one does the same work.

@@ -45,3 +45,31 @@ def tasks_queued_by_name_exist(app_configs=None, **kwargs) -> list[Error]:
         )
         for name in sorted(queued_by_name() - set(app.tasks))
     ]
+
+
+@register("celery")
+def visibility_outlasts_every_task(app_configs=None, **kwargs) -> list[Error]:
+    """Redis hands an unacknowledged message to another worker after the visibility timeout;
+    a task still running then would run twice at once. Every task's hard time limit must be
+    shorter (ADR 0017)."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+    if visibility is None:  # the embedded broker has none
+        return []
+    from escalation_portal.celery import app
+
+    limits = [
+        (task.time_limit or settings.CELERY_TASK_TIME_LIMIT, name)
+        for name, task in app.tasks.items()
+        if not name.startswith("celery.")
+    ] + [(settings.CELERY_TASK_TIME_LIMIT, "CELERY_TASK_TIME_LIMIT")]
+    longest, name = max(limits)
+    if visibility > longest:
+        return []
+    return [
+        Error(
+            f"CELERY_VISIBILITY_TIMEOUT ({visibility} s) is not longer than the hard time limit"
+            f" of {name} ({longest} s): Redis would hand it to a second worker while it runs.",
+            hint="Raise CELERY_VISIBILITY_TIMEOUT or lower the time limit.",
+            id="escalations.E002",
+        )
+    ]

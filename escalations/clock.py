@@ -258,13 +258,17 @@ def recalculate_deadlines(partnership: Partnership, *, since: date, by, why: str
                         episode=episode,
                         kind=NoticeKind.DEADLINE_CHANGED,
                         recipient_id=esc.holder_id,
+                        # One per change, named by the change's event: a deadline moved
+                        # to a moment it had before (a closure day added, removed and added
+                        # again) is a new change, and a new notice.
                         key=deadline_notice_key(
                             esc.pk,
                             episode.pk if episode else None,
                             NoticeKind.DEADLINE_CHANGED,
                             esc.holder_id,
                             esc.due_at,
-                        ),
+                        )
+                        + f":event{esc.event_count}",
                     )
                 ],
                 ignore_conflicts=True,

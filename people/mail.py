@@ -147,13 +147,8 @@ SEND_TASK = "people.tasks.send_invitations"
 
 
 def _publish() -> bool:
-    from escalation_portal.celery import app
+    """False (logged) where the broker did not take the message within a second; the next
+    scheduled run sends the invitation (escalation_portal.broker)."""
+    from escalation_portal import broker
 
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            app.send_task(SEND_TASK, connection=conn, retry=False)
-        return True
-    except Exception as exc:
-        logger.warning("Broker unreachable (%s): invitations go at the next run", exc)
-        return False
+    return broker.publish(SEND_TASK)

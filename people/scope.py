@@ -39,6 +39,7 @@ class Can(StrEnum):
     CALENDAR = "closure days"
     DIRECTORY = "directory entries"
     IMPORT = "import and export people"
+    RESEND_NOTICES = "see undelivered notices and send them again"
 
 
 LEAD_CAN = frozenset({Can.SEE_PEOPLE, Can.INVITE, Can.REMOVE, Can.REASSIGN})

@@ -4,7 +4,7 @@ for an agency's safeguarding leads: the same pages, each scope allowing what it 
 
 from django.urls import include, path
 
-from people.views import handover, imports, invitations, partnership, people
+from people.views import handover, imports, invitations, notices, partnership, people
 
 scope_pages = [
     path("", partnership.overview),
@@ -31,6 +31,8 @@ scope_pages = [
     path("directory/new/", partnership.directory_form),
     path("directory/<int:pk>/", partnership.directory_form),
     path("directory/<int:pk>/remove/", partnership.directory_remove),
+    path("undelivered-notices/", notices.undelivered_list),
+    path("undelivered-notices/<int:pk>/send-again/", notices.send_again),
 ]
 
 urlpatterns = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -73,7 +73,7 @@ class WorkingCalendar:
         """When a time limit from start runs out: the end of the Nth working day (local), or
         start plus N elapsed hours."""
         if unit == "hours":
-            return start + timedelta(hours=value)
+            return elapsed(start, timedelta(hours=value))
         zone = local_zone()
         due_day = self.add_working_days(start.astimezone(zone).date(), value)
         return end_of_day(due_day)
@@ -84,12 +84,20 @@ class WorkingCalendar:
         """When the holder is reminded: the start of the last `working_days` working days before
         the due moment; for an hours limit, half-way through it."""
         if unit == "hours":
-            return start + (due - start) / 2
+            return elapsed(start, (due.astimezone(UTC) - start.astimezone(UTC)) / 2)
         zone = local_zone()
         due_day = due.astimezone(zone).date()
         first_of_last_days = self.subtract_working_days(due_day, max(working_days - 1, 0))
         moment = start_of_day(first_of_last_days)
         return max(moment, start)
+
+
+def elapsed(start: datetime, duration: timedelta) -> datetime:
+    """start plus duration of real time, in the local zone. Python adds a timedelta to an
+    aware datetime on the wall clock: 24 hours from noon on Saturday 27 March 2027 would be
+    noon on Sunday, 23 hours later, as the clocks go forward in between. Adding in UTC is
+    what an hours limit means."""
+    return (start.astimezone(UTC) + duration).astimezone(local_zone())
 
 
 def start_of_day(day: date) -> datetime:

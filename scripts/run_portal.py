@@ -1,5 +1,10 @@
 """Runs the web server, a Celery worker and Celery beat together; Ctrl-C stops all three.
 
+A child that dies is started again, with a line saying which and why; one that dies
+RESTART_LIMIT times within RESTART_WINDOW seconds is not, and everything stops with a message
+saying so. Never a web server left running with no worker, and never a portal stopped because
+its worker met a broker hiccup.
+
 Once the web server answers it prints the address and a short table of demo logins, last, so
 they are what a newcomer sees: the worker and beat start without their banners and log only
 warnings and errors (CELERY_LOG_LEVEL=info shows every task)."""
@@ -45,6 +50,17 @@ COMMANDS = {
 }
 
 
+RESTART_LIMIT = int(os.environ.get("PORTAL_RESTART_LIMIT", "5"))
+RESTART_WINDOW = 300.0
+
+
+# The development server answers each request in a thread of its own: a connection kept
+# after the request would stay with a thread that never comes back (98 idle PostgreSQL
+# connections after a busy demo). Each request closes its own; the worker and beat keep theirs
+# (one per process), as gunicorn's workers do.
+ENVIRONMENT = {"web": {"DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "0")}}
+
+
 def web_answers(timeout: float) -> bool:
     """The web server accepts connections (a bare connection: no request, so no log line)."""
     deadline = time.monotonic() + timeout
@@ -88,8 +104,14 @@ def main() -> int:
     # SIGINT on as ignored, and Ctrl-C must stop all three however the command was started.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *a: (stop(), sys.exit(0)))
-    for name, command in COMMANDS.items():
-        processes[name] = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
+
+    def start(name: str) -> None:
+        processes[name] = subprocess.Popen(  # noqa: S603
+            COMMANDS[name], env={**env, **ENVIRONMENT.get(name, {})}, start_new_session=True
+        )
+
+    for name in COMMANDS:
+        start(name)
     if web_answers(timeout=60):
         print(
             f"Escalation Portal: http://{HOST}:{PORT}/  (web, worker and beat running;"
@@ -99,12 +121,32 @@ def main() -> int:
         subprocess.run(
             [sys.executable, "manage.py", "demo_logins", "--featured"], env=env, check=False
         )
-    while all(process.poll() is None for process in processes.values()):
+    restarts: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    while True:
         time.sleep(0.5)
-    ended = [name for name, process in processes.items() if process.poll() is not None]
-    print(f"{', '.join(ended)} stopped unexpectedly; stopping the rest.", flush=True)
-    stop()
-    return 1
+        for name, process in list(processes.items()):
+            code = process.poll()
+            if code is None:
+                continue
+            now = time.monotonic()
+            recent = [t for t in restarts[name] if now - t < RESTART_WINDOW] + [now]
+            restarts[name] = recent
+            if len(recent) > RESTART_LIMIT:
+                print(
+                    f"The {name} stopped (exit code {code}) {len(recent)} times in"
+                    f" {RESTART_WINDOW / 60:.0f} minutes; stopping web, worker and beat."
+                    f" Its log lines above say why.",
+                    flush=True,
+                )
+                stop()
+                return 1
+            print(
+                f"The {name} stopped unexpectedly (exit code {code}); starting it again"
+                f" ({len(recent)} of at most {RESTART_LIMIT} restarts in"
+                f" {RESTART_WINDOW / 60:.0f} minutes).",
+                flush=True,
+            )
+            start(name)
 
 
 if __name__ == "__main__":

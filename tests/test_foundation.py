@@ -21,10 +21,16 @@ def test_home_page_says_what_the_portal_is(client, db):
     assert b'href="#main-content"' in response.content
 
 
-def test_healthz_is_ok_when_database_and_broker_answer(client, db):
+def test_healthz_is_ok_when_database_and_broker_answer_and_worker_and_beat_were_seen(client, db):
+    from escalations.models import Pulse, PulseKind
+
+    Pulse.objects.record(PulseKind.WORKER)
+    Pulse.objects.record(PulseKind.SWEEP)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "down": [], "database": "ok", "broker": "ok"}
+    body = response.json()
+    assert (body["status"], body["down"]) == ("ok", [])
+    assert body["database"] == body["broker"] == {"ok": True}
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -97,7 +103,8 @@ def test_healthz_names_the_database_when_it_does_not_answer(tmp_path):
     )
     status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "503"
-    assert json.loads(body)["down"] == ["database"]
+    # The worker and beat are read from the database: not known, so not well.
+    assert json.loads(body)["down"] == ["database", "worker", "beat"]
 
 
 def test_healthz_names_the_broker_when_it_does_not_answer(tmp_path):
@@ -114,7 +121,9 @@ def test_healthz_names_the_broker_when_it_does_not_answer(tmp_path):
     )
     status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "503"
-    assert json.loads(body)["down"] == ["broker"]
+    body = json.loads(body)
+    assert body["redis"] == {"ok": False}
+    assert body["down"][0] == "redis"
 
 
 def test_worker_and_beat_run_the_periodic_heartbeat(tmp_path):
@@ -228,3 +237,114 @@ def test_the_run_command_serves_and_ctrl_c_stops_web_worker_and_beat(tmp_path):
     assert "Stopped web, worker and beat." in output, output[-2000:]
     assert portal.returncode == 0
     assert not answers(f"http://127.0.0.1:{port}/healthz")
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_the_run_command_starts_a_worker_that_died_again_saying_so(tmp_path):
+    import threading
+
+    port = free_port()
+    env = {**os.environ, "DEBUG": "true", "VAR_DIR": str(tmp_path), "PORTAL_PORT": str(port)}
+    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL"):
+        env.pop(name, None)
+    portal = subprocess.Popen(
+        [sys.executable, "scripts/run_portal.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(portal.stdout), daemon=True)
+    reader.start()
+
+    def worker_pids() -> list[int]:
+        return [
+            pid
+            for pid in children_of(portal.pid)
+            if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        ]
+
+    try:
+        deadline = time.monotonic() + 90
+        while not answers(f"http://127.0.0.1:{port}/healthz") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        [first] = worker_pids()
+        os.killpg(first, signal.SIGKILL)  # the worker and its pool, as the OOM killer might
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(p != first for p in worker_pids()):
+            time.sleep(0.5)
+        restarted = [p for p in worker_pids() if p != first]
+        assert answers(f"http://127.0.0.1:{port}/healthz")  # the web server went on serving
+        portal.send_signal(signal.SIGINT)
+        portal.wait(timeout=60)
+        reader.join(10)
+    finally:
+        if portal.poll() is None:
+            portal.kill()
+        kill_processes_with(f"VAR_DIR={tmp_path}")
+    output = "".join(lines)
+    assert restarted, output[-2000:]
+    assert "The worker stopped unexpectedly (exit code -9); starting it again" in output
+    assert "Stopped web, worker and beat." in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_200_requests_through_the_run_command_leave_no_more_connections_than_its_processes(
+    tmp_path,
+):
+    """The development server answers each request in a new thread; a connection kept after
+    the request stays with a thread that never returns (98 idle connections were seen)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL connections: set DATABASE_URL=postgres://...")
+    from tests.support.processes import database_url
+
+    port = free_port()
+    env = {**os.environ, "DEBUG": "true", "VAR_DIR": str(tmp_path), "PORTAL_PORT": str(port)}
+    env.update(DATABASE_URL=database_url(), HEARTBEAT_SECONDS="3600")
+    for name in ("DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL", "DB_CONN_MAX_AGE"):
+        env.pop(name, None)
+    portal = subprocess.Popen(
+        [sys.executable, "scripts/run_portal.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    name = connection.settings_dict["NAME"]
+
+    def connections_open() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+            return cursor.fetchone()[0]
+
+    try:
+        deadline = time.monotonic() + 90
+        while not answers(f"http://127.0.0.1:{port}/healthz") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        with ThreadPoolExecutor(10) as pool:
+            list(pool.map(lambda _: answers(f"http://127.0.0.1:{port}/healthz"), range(200)))
+        time.sleep(2)
+        # The worker's main process, its two pool processes and beat, at most.
+        assert connections_open() <= 4
+    finally:
+        portal.send_signal(signal.SIGINT)
+        try:
+            portal.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            portal.kill()
+            kill_processes_with(f"VAR_DIR={tmp_path}")

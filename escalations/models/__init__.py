@@ -38,6 +38,7 @@ from escalations.models.events import (
     EventKind,
     EventQuerySet,
 )
+from escalations.models.health import Pulse, PulseKind, PulseQuerySet
 from escalations.models.notices import Notice, NoticeKind, NoticeQuerySet, deadline_notice_key
 from escalations.models.parts import (
     Action,
@@ -86,6 +87,9 @@ __all__ = [
     "Participant",
     "Pathway",
     "Position",
+    "Pulse",
+    "PulseKind",
+    "PulseQuerySet",
     "ReferenceSequence",
     "Response",
     "StageEpisode",

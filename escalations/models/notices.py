@@ -142,6 +142,9 @@ class Notice(models.Model):
     email_given_up = models.BooleanField(default=False)
     # After a failed attempt the relay waits until then before trying again.
     email_retry_at = models.DateTimeField(null=True, blank=True)
+    # A relay that claimed the notice sends it until then with no transaction open; a relay
+    # that died meanwhile leaves the claim to run out and the next run sends it.
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
 
     objects = NoticeQuerySet.as_manager()
 

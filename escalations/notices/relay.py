@@ -1,12 +1,17 @@
 """The outbox relay: emails for Notice rows, each sent once, in working hours unless urgent.
 
 Notice rows are written in the same transaction as the change that causes them (services,
-the deadline sweep). The relay claims one row at a time with `FOR UPDATE SKIP LOCKED`, sends,
-and marks it sent before the lock is released: two relays never send the same row, and a
-relay killed mid-send leaves the row unsent (its transaction rolls back) for the next run.
+the deadline sweep). The relay never sends while it holds the database: it claims a notice in
+a short transaction (`SELECT ... FOR UPDATE SKIP LOCKED`, then a lease in
+`email_claimed_until`), commits, sends with no transaction open and no row locked, and then
+records the result in a single UPDATE. A mail server that hangs therefore holds nothing a
+person or the sweep waits on (a person's "mark read" updates the same row), and EMAIL_TIMEOUT
+bounds how long it holds the relay. A relay killed after its claim leaves the lease to run
+out; the next run sends the notice.
 One window no outbox can close remains: the mail server has accepted a message and the
-process dies before its commit lands (milliseconds); that row is sent again, with the same
-Message-ID, so mail clients can recognise the repeat (the SMTP duplicate of RFC 1047).
+process dies before the recording UPDATE lands (one statement, milliseconds); that notice is
+sent again, with the same Message-ID and X-Portal-Notice key, so mail clients fold the two
+(the SMTP duplicate of RFC 1047).
 Emails carry the reference, the kind, the due moment and a link; never a child's name, date
 of birth or address (emails are not a secure channel). Notices about a child protection
 conference concern carry only that there is one, and a link: never the family identifier or
@@ -17,19 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import smtplib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.models import Person
-from escalation_portal.celery import app
-from escalations.models import Notice
+from escalation_portal import broker
+from escalations.models import Notice, Pulse, PulseKind
 from escalations.notices.summary import escalation_url, notice_summary
 from policies.calendar import WorkingCalendar
 from policies.models import Partnership
@@ -120,30 +127,95 @@ def digest_email(person: Person, notices: list[Notice], day) -> EmailMultiAltern
 
 def _unsent(now: datetime):
     return Notice.objects.filter(emailed_at__isnull=True, email_given_up=False).filter(
-        Q(email_retry_at__isnull=True) | Q(email_retry_at__lte=now)
+        Q(email_retry_at__isnull=True) | Q(email_retry_at__lte=now),
+        Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lt=now),
     )
 
 
-def _failed(notice: Notice, exc: Exception, now: datetime, result: RelayResult) -> None:
-    notice.email_error = f"{type(exc).__name__}: {exc}"[:300]
-    if notice.email_attempts >= settings.NOTICE_EMAIL_MAX_ATTEMPTS:
-        notice.email_given_up = True
-        result.given_up += 1
-        logger.error(
-            "Notice %s: email given up after %s attempts", notice.pk, notice.email_attempts
+def claim_lease() -> timedelta:
+    """Longer than one send can take (EMAIL_TIMEOUT, and the relay task's hard time limit); a
+    claim older than this is taken to be a dead relay's, and the notice is sent again."""
+    return timedelta(seconds=settings.NOTICE_CLAIM_LEASE_SECONDS)
+
+
+def _claim(queryset, now: datetime) -> list[int]:
+    """Claim the notices of queryset that no other relay holds, in one short transaction: lock
+    them (skipping locked ones), mark them claimed for the lease, count the attempt, commit.
+    Only the notice rows are locked (of=self), never the escalation people act on."""
+    with transaction.atomic():
+        pks = list(
+            queryset.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)
         )
-    else:
-        backoff = settings.NOTICE_EMAIL_RETRY_SECONDS * 2 ** (notice.email_attempts - 1)
-        notice.email_retry_at = now + timedelta(seconds=backoff)
-        result.failed += 1
-    result.errors.append(notice.email_error)
+        if pks:
+            Notice.objects.filter(pk__in=pks).update(
+                email_claimed_until=timezone.now() + claim_lease(),
+                email_attempts=F("email_attempts") + 1,
+            )
+    return pks
+
+
+def _sent(pks: list[int]) -> None:
+    # The one statement between the mail server's acceptance and the record of it.
+    Notice.objects.filter(pk__in=pks).update(
+        emailed_at=timezone.now(), email_claimed_until=None, email_error=""
+    )
+
+
+def _failed(notices: list[Notice], exc: BaseException, result: RelayResult) -> None:
+    """Record a failed attempt: retried after a wait that doubles each time, given up after
+    NOTICE_EMAIL_MAX_ATTEMPTS (the partnership administrator can send it again)."""
+    error = f"{type(exc).__name__}: {exc}"[:300]
+    now = timezone.now()
+    for notice in notices:
+        update: dict = {"email_claimed_until": None, "email_error": error}
+        if notice.email_attempts >= settings.NOTICE_EMAIL_MAX_ATTEMPTS:
+            update["email_given_up"] = True
+            result.given_up += 1
+            logger.error(
+                "Notice %s: email given up after %s attempts (%s)",
+                notice.pk,
+                notice.email_attempts,
+                error,
+            )
+        else:
+            backoff = settings.NOTICE_EMAIL_RETRY_SECONDS * 2 ** (notice.email_attempts - 1)
+            update["email_retry_at"] = now + timedelta(seconds=backoff)
+            result.failed += 1
+        Notice.objects.filter(pk=notice.pk).update(**update)
+    result.errors.append(error)
+    Pulse.objects.record(PulseKind.MAIL_FAILED, error)
+
+
+def mail_server_failed(exc: BaseException) -> bool:
+    """A failure of the mail server itself (refused, hung, dropped, timed out; or the task's
+    time running out mid-send), which every following send would meet too; as opposed to one
+    message refused (an address the server will not take)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused):
+        return False
+    return isinstance(exc, OSError | SoftTimeLimitExceeded)
+
+
+def _send(build, notices: list[Notice], result: RelayResult) -> BaseException | None:
+    """Build and send the message with no transaction open; the failure, if any."""
+    try:
+        build().send()
+    except Exception as exc:  # any failure of the mail system is retried, boundedly
+        _failed(notices, exc, result)
+        return exc
+    _sent([n.pk for n in notices])
+    result.sent += len(notices)
+    return None
 
 
 def relay(
     *, urgent_only: bool = False, limit: int = 500, now: datetime | None = None
 ) -> RelayResult:
     """Email unsent notices: urgent ones at once, others in the working hours of their
-    partnership, except to people who take a daily digest."""
+    partnership, except to people who take a daily digest. Call it outside any transaction.
+
+    The first failure ends the run: a mail server that refuses or hangs would fail the rest
+    too, each after EMAIL_TIMEOUT, and the relay would hold a worker for all of them. They wait
+    for the next run instead, unclaimed and with no attempt counted."""
     now = now or timezone.now()
     result = RelayResult()
     # A deactivated account is not emailed (its mailbox may be someone else's now).
@@ -163,83 +235,67 @@ def relay(
         .order_by("-urgent", "created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+    sent_any = False
     for pk in candidates:
-        with transaction.atomic():
-            # Only the notice row is locked (of=self), never the escalation people act on.
-            notice = (
-                _unsent(now)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("escalation__stage", "recipient")
-                .filter(pk=pk)
-                .first()
-            )
-            if notice is None:  # another relay has it, or sent it meanwhile
-                continue
-            notice.email_attempts += 1
-            try:
-                notice_email(notice).send()
-            except Exception as exc:  # any failure of the mail system is retried, boundedly
-                _failed(notice, exc, now, result)
-            else:
-                notice.emailed_at = timezone.now()
-                notice.email_error = ""
-                result.sent += 1
-            notice.save(
-                update_fields=[
-                    "email_attempts",
-                    "emailed_at",
-                    "email_error",
-                    "email_given_up",
-                    "email_retry_at",
-                ]
-            )
+        if not _claim(_unsent(now).filter(pk=pk), now):
+            continue  # another relay has it, or sent it meanwhile
+        notice = Notice.objects.select_related("escalation__stage", "recipient").get(pk=pk)
+        failure = _send(lambda n=notice: notice_email(n), [notice], result)
+        if failure is None:
+            sent_any = True
+        elif mail_server_failed(failure):
+            break
+    if sent_any:
+        Pulse.objects.record(PulseKind.MAIL_SENT, f"{result.sent} sent")
     return result
 
 
 def send_digests(*, now: datetime | None = None) -> RelayResult:
-    """One email per person who chose a daily digest, listing their unsent notices."""
+    """One email per person who chose a daily digest, listing their unsent notices. Call it
+    outside any transaction: the notices are claimed, then sent, then recorded."""
     now = now or timezone.now()
     result = RelayResult()
-    if not WorkingCalendar().is_working_day(timezone.localtime(now).date()):
+    # Each notice waits for a working day of its own partnership: a closure day is not one.
+    today = timezone.localtime(now).date()
+    open_today = [
+        p.pk
+        for p in Partnership.objects.only("pk", "closure_dates_kept")
+        if p.calendar().is_working_day(today)
+    ]
+    if not open_today:
         return result
+    waiting = _unsent(now).filter(
+        Q(escalation__partnership_id__in=open_today)
+        | Q(conference_report__partnership_id__in=open_today),
+        urgent=False,
+    )
     people = list(
         Person.objects.filter(
             daily_digest=True,
             user__is_active=True,
-            notices__in=_unsent(now).filter(urgent=False),
+            notices__in=waiting,
         )
         .distinct()
         .values_list("pk", flat=True)
     )
     for person_id in people:
-        with transaction.atomic():
-            notices = list(
-                _unsent(now)
-                .filter(recipient_id=person_id, urgent=False)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("escalation__stage", "recipient")
-                .order_by("created_at", "pk")
-            )
-            if not notices:
-                continue
-            person = notices[0].recipient
-            for notice in notices:
-                notice.email_attempts += 1
-            try:
-                digest_email(person, notices, timezone.localdate(now)).send()
-            except Exception as exc:
-                for notice in notices:
-                    _failed(notice, exc, now, result)
-            else:
-                sent_at = timezone.now()
-                for notice in notices:
-                    notice.emailed_at = sent_at
-                    notice.email_error = ""
-                result.sent += len(notices)
-            Notice.objects.bulk_update(
-                notices,
-                ["email_attempts", "emailed_at", "email_error", "email_given_up", "email_retry_at"],
-            )
+        pks = _claim(waiting.filter(recipient_id=person_id), now)
+        if not pks:
+            continue
+        notices = list(
+            Notice.objects.filter(pk__in=pks)
+            .select_related("escalation__stage", "recipient")
+            .order_by("created_at", "pk")
+        )
+        failure = _send(
+            lambda n=notices: digest_email(n[0].recipient, n, timezone.localdate(now)),
+            notices,
+            result,
+        )
+        if failure is not None and mail_server_failed(failure):
+            break
+    if result.sent:
+        Pulse.objects.record(PulseKind.MAIL_SENT, f"{result.sent} sent in digests")
     return result
 
 
@@ -253,13 +309,7 @@ def relay_urgent_after_commit() -> None:
 
 
 def publish_urgent_relay() -> bool:
-    """Queue RELAY_TASK for urgent notices; False (logged) where the broker cannot be reached."""
-    try:
-        with app.connection_for_write() as conn:
-            # Fail fast: a person raising a challenge must not wait on a broker that is down.
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            app.send_task(RELAY_TASK, kwargs={"urgent_only": True}, connection=conn, retry=False)
-        return True
-    except Exception as exc:
-        logger.warning("Broker unreachable (%s): urgent notices go at the next relay run", exc)
-        return False
+    """Queue RELAY_TASK for urgent notices; False (logged) where the broker did not take it
+    within a second (escalation_portal.broker): the person who raised the challenge does not
+    wait on a broker that is down or frozen, and the relay's next run sends the alert."""
+    return broker.publish(RELAY_TASK, {"urgent_only": True})

@@ -140,3 +140,22 @@ def test_the_admin_and_the_ladder_file_move_a_deadline_the_same_way(world):
     by_admin.refresh_from_db()
     other = OpenEscalationFactory()  # raised after: already on the calendar with the day
     assert by_admin.due_at == other.due_at == end_of_day(date(2026, 11, 10))
+
+
+def test_a_closure_day_added_removed_and_added_again_gives_one_new_notice_each_time(world):
+    esc = OpenEscalationFactory()  # due by the end of Monday 9 November 2026
+
+    def changes() -> int:
+        return Notice.objects.filter(escalation=esc, kind=NoticeKind.DEADLINE_CHANGED).count()
+
+    clock.add_closure_day(world.kirklees, date(2026, 11, 5), by=None, reason="Training")
+    assert changes() == 1
+    clock.remove_closure_day(ClosureDay.objects.get(partnership=world.kirklees), by=None)
+    assert changes() == 2
+    clock.add_closure_day(world.kirklees, date(2026, 11, 5), by=None, reason="Training")
+    # Due by the end of Tuesday 10 November again: a new change, so exactly one new notice.
+    esc.refresh_from_db()
+    assert esc.due_at == end_of_day(date(2026, 11, 10))
+    assert changes() == 3
+    latest = Notice.objects.filter(escalation=esc, kind=NoticeKind.DEADLINE_CHANGED).latest("pk")
+    assert latest.emailed_at is None and latest.recipient == esc.holder

@@ -256,3 +256,15 @@ def test_choosing_a_daily_digest_is_saved(world, client):
     client.post("/notifications/emails/", {"emails": "each"})
     world.alice.refresh_from_db()
     assert not world.alice.daily_digest
+
+
+def test_no_digest_on_the_partnerships_closure_day_and_one_the_next_working_day(world):
+    world.alice.daily_digest = True
+    world.alice.save()
+    raise_urgent(world, SATURDAY_EVENING)
+    deadlines.add_closure_day(world.kirklees, date(2026, 11, 9), by=None, reason="Closed")
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        assert notifications.send_digests().sent == 0
+    with time_machine.travel(datetime(2026, 11, 10, 8, tzinfo=LONDON), tick=False):
+        assert notifications.send_digests().sent >= 1
+    assert "alice@example.invalid" in recipients(mail.outbox)

@@ -163,6 +163,8 @@ class Cluster:
             "DB_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": self.broker_url,
             "CELERY_VISIBILITY_TIMEOUT": "10",
+            # Sends here take half a second: a claim whose relay was killed returns soon.
+            "NOTICE_CLAIM_LEASE_SECONDS": "5",
             "EMAIL_BACKEND": "tests.support.email_backends.FileEmailBackend",
             "EMAIL_FILE_DIR": str(self.mail.folder),
             "EMAIL_SLOW_SECONDS": "0.5",
