@@ -173,7 +173,7 @@ class DebriefForm(RevisionForm):
 
 class CloseForm(RevisionForm):
     declined_reason = forms.CharField(
-        label="If the debrief or learning will not be recorded, say why",
+        label="If no debrief will be held, you can say why (optional)",
         widget=forms.Textarea,
         required=False,
     )

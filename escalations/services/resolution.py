@@ -136,14 +136,18 @@ def close(
     declined_reason: str = "",
     expected_revision: int | None = None,
 ) -> Escalation:
-    """Resolved -> closed once the after-resolution steps are recorded, or declined with a reason."""
+    """Resolved -> closed. The debrief and the learning are offered everywhere and never block
+    closing: no policy requires them (Kirklees step 7 "Consideration should also be given";
+    the playgroup "It may be useful"). Only a policy that requires parents and carers to be
+    told (Pan-Cheshire: "Parents and carers should also be informed") needs whether they were
+    recorded first. A reason given for not holding a debrief is kept."""
     with acting_on(escalation, by, Act.CLOSE, expected_revision=expected_revision) as esc:
         declined_reason = declined_reason.strip()
-        has_after_steps = esc.ladder.stages.filter(after_resolution=True).exists()
-        recorded = bool(esc.debrief_summary and esc.learning)
-        if has_after_steps and not recorded and not declined_reason:
+        partnership = esc.partnership
+        if partnership.parents_and_carers_required and esc.parents_informed is None:
             raise ActionRefused(
-                "Record the debrief and the learning before closing, or say why they are not being done."
+                "Record whether parents or carers were told before closing: "
+                f"{partnership.name}'s policy says {partnership.parents_and_carers}"
             )
         if declined_reason:
             esc.debrief_declined_reason = declined_reason
