@@ -53,6 +53,10 @@ GUIDANCE = {
 }
 
 
+# Notices about a stage's time limit: their words say what the clock measures.
+CLOCK_KINDS = (NoticeKind.REMINDER, NoticeKind.OVERDUE, NoticeKind.OVERDUE_MANAGER)
+
+
 # --- who may see a notice ----------------------------------------------------------------
 
 
@@ -114,6 +118,12 @@ def notice_summary(notice: Notice) -> dict:
         }
     esc = notice.escalation
     path = escalation_path(esc.reference)
+    if notice.kind in CLOCK_KINDS and esc.stage.clock_measures:
+        # Say what the clock measures: Pan-Cheshire step 1's is the time to raise the issue
+        # with the other agency, not a deadline to resolve it (issue 15).
+        common["guidance"] = (
+            f"{common['guidance']} This stage's time limit measures {esc.stage.clock_measures}."
+        )
     return {
         **common,
         "about": "escalation",

@@ -26,8 +26,10 @@ from escalations.services.ladder import (
     approve,
     counterpart_person,
     escalate,
+    may_move_into,
     next_stage,
     return_with_comments,
+    who_may_move_into,
 )
 from escalations.services.raising import ChildDetails, raise_escalation, submit_escalation
 from escalations.services.recording import (
@@ -62,6 +64,7 @@ __all__ = [
     "current_episode",
     "escalate",
     "mark_action_done",
+    "may_move_into",
     "members",
     "next_stage",
     "nobody_to_approve",
@@ -80,5 +83,6 @@ __all__ = [
     "set_clock",
     "share_with_partnership",
     "submit_escalation",
+    "who_may_move_into",
     "withdraw",
 ]

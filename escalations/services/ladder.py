@@ -123,6 +123,38 @@ def next_stage(escalation: Escalation) -> Stage | None:
     )
 
 
+def may_move_into(person: Person, escalation: Escalation, target: Stage) -> bool:
+    """Whether the person may move the escalation into the target stage: anyone who may
+    escalate, unless the stage names who moves it there (Pan-Cheshire step 3: "they must be
+    escalated by a Senior Manager"); then only someone of the raising agency in that role."""
+    if not target.moved_by:
+        return True
+    return any(
+        m.agency_id == escalation.raising_agency_id and m.role in target.moved_by
+        for m in person.memberships.all()
+    )
+
+
+def who_may_move_into(escalation: Escalation, target: Stage) -> str:
+    """'Only a head of service / senior manager of Meadow School may move it to stage 3 (LSCB
+    Board Members): ask Dan Dale.' for a stage that names who moves it there; '' otherwise."""
+    if not target.moved_by:
+        return ""
+    roles = " or ".join(Role(role).label.lower() for role in target.moved_by)
+    agency = escalation.raising_agency
+    people = members(agency, target.moved_by)
+    ask = (
+        f"ask {' or '.join(p.full_name for p in people)}"
+        if people
+        else f"{agency.name} has nobody in that role in the portal: ask your safeguarding lead "
+        "or the partnership's business manager"
+    )
+    return (
+        f"Only a {roles} of {agency.name} may move it to stage {target.number} ({target.name}): "
+        f"{ask}."
+    )
+
+
 def escalate(
     escalation: Escalation | int,
     *,
@@ -140,6 +172,8 @@ def escalate(
             raise ActionRefused(
                 "This escalation is at the last stage of the ladder; it can only be resolved."
             )
+        if not may_move_into(by, esc, target):
+            raise ActionRefused(who_may_move_into(esc, target))
         now = timezone.now()
         from_stage = esc.stage.number
         if approvals.needs_approval(target):

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cases.models import Person
-from escalations import approvals, services
+from escalations import approvals, presenters, services
 from escalations.forms import actions as forms
 from escalations.models import Escalation
 from escalations.permissions import Act, allowed_actions
@@ -33,7 +33,16 @@ def escalate_context(escalation: Escalation, person: Person | None = None) -> di
     target = services.next_stage(escalation)
     if target is None:
         return {}
-    context = {"target": target, "target_limit": target.time_limit_in_words(escalation.partnership)}
+    context = {
+        "target": target,
+        "target_limit": target.time_limit_in_words(escalation.partnership),
+        # The next stage as the policy gives it, each rule with its source (issue 15), and
+        # who may move it there where the stage names them (Pan-Cheshire step 3).
+        "policy_rules": presenters.policy_at_stage(target, escalation.partnership),
+        "moved_by_words": ""
+        if person is None or services.may_move_into(person, escalation, target)
+        else services.who_may_move_into(escalation, target),
+    }
     gate = approvals.gate_for(target)
     if gate is not None:
         asked = approvals.approvers(escalation, target, person)

@@ -154,6 +154,10 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         ),
         "outcomes": outcomes,
         "deadline": deadline,
+        # What the policy says at the stage it stands at, with each rule's source (issue 15).
+        "policy_rules": presenters.policy_at_stage(escalation.stage, escalation.partnership)
+        if escalation.is_live
+        else [],
         "approval_request": approval_request,
         "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
         # The request as escalate() typed it: the asker's words, and who was asked where
