@@ -203,14 +203,18 @@ def test_escalate_refuses_past_the_last_stage(world):
     assert Escalation.objects.get(pk=esc.pk).stage.number == 6
 
 
-def test_approval_and_return_are_for_the_raising_agencys_safeguarding_lead(world):
+def test_approval_and_return_are_for_the_raising_agencys_lead_or_line_manager(world):
     esc = AwaitingApprovalEscalationFactory()
-    for person in (world.alice, world.bob, world.dan, world.grace, world.ivan):
+    for person in (world.alice, world.dan, world.grace, world.frank, world.ivan):
         with pytest.raises(ActionRefused):
             services.approve(esc, by=person)
     with pytest.raises(ActionRefused, match="comments"):
         services.return_with_comments(esc, by=world.carol, comments="")
     assert Escalation.objects.get(pk=esc.pk).state == State.AWAITING_APPROVAL
+    # Kirklees: "the challenging agency's Safeguarding Lead and/ or the relevant Line Manager,
+    # to agree and record": the line manager agrees as well as the lead.
+    esc = services.approve(esc, by=world.bob, comments="Agreed.")
+    assert esc.state == State.OPEN and esc.stage.number == 2
 
 
 def test_resolve_needs_a_written_outcome_and_a_real_category(world):
