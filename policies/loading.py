@@ -28,7 +28,13 @@ from policies.models import (
 LADDER_DIR = Path(__file__).resolve().parent / "ladders"
 DIRECTORY_DIR = Path(__file__).resolve().parent / "directory"
 ROLES = {role.value for role in Role}
-FLAGS = ("brings_in_partnership", "record_required", "approval_required", "after_resolution")
+FLAGS = (
+    "brings_in_partnership",
+    "record_required",
+    "approval_required",
+    "after_resolution",
+    "reached_directly",
+)
 
 
 class LadderFileError(ValueError):
@@ -149,6 +155,7 @@ STAGE_RULES = {
     "told": lambda s: s["brings_in_partnership"],
     "sent": lambda s: s["record_required"],
     "approval": lambda s: s["approval_required"],
+    "reached_directly": lambda s: s["reached_directly"],
     "guidance": lambda s: bool(s["guidance"]),
 }
 PARTNERSHIP_RULES = {
@@ -156,6 +163,9 @@ PARTNERSHIP_RULES = {
     "start_at_any_stage": lambda p: p["start_at_any_stage"],
     "parents_and_carers": lambda p: bool(p["parents_and_carers"]),
     "allegations": lambda p: True,
+    "outcomes_from_stage": lambda p: p["outcomes_from_stage"] is not None,
+    "learning_to_partnership": lambda p: p["learning_to_partnership"],
+    "policy_gaps_to_partnership": lambda p: p["policy_gaps_to_partnership"],
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad["effective_date"] is not None,
@@ -312,6 +322,13 @@ def parse_ladder_file(path: Path) -> dict:
             p, "parents_and_carers_required", "partnership"
         ),
     }
+    partnership["outcomes_from_stage"] = (
+        check.whole(p["outcomes_from_stage"], "partnership.outcomes_from_stage", 1)
+        if p.get("outcomes_from_stage") is not None
+        else None
+    )
+    for flag in ("learning_to_partnership", "policy_gaps_to_partnership"):
+        partnership[flag] = check.boolean(p, flag, "partnership")
     if partnership["parents_and_carers_required"] and not partnership["parents_and_carers"]:
         check.fail(
             "partnership.parents_and_carers_required",

@@ -72,6 +72,11 @@ class Partnership(models.Model):
     # Where each partnership-wide rule comes from: {rule: {policy_section, quote} or
     # {local_choice: {by, reason}}} (ladders/SCHEMA.md).
     rules = models.JSONField(default=dict, blank=True)
+    # What the policy sends to the partnership (issue 15 point 8): the outcome of a
+    # resolution at this stage or later (null: none); learning; gaps in policy.
+    outcomes_from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    learning_to_partnership = models.BooleanField(default=False)
+    policy_gaps_to_partnership = models.BooleanField(default=False)
     default_time_limit_value = models.PositiveSmallIntegerField(default=5)
     default_time_limit_unit = models.CharField(
         max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
@@ -179,6 +184,9 @@ class Stage(models.Model):
     record_required = models.BooleanField(default=False)
     approval_required = models.BooleanField(default=False)
     after_resolution = models.BooleanField(default=False)
+    # Reached straight from any earlier stage, with the reason (Kirklees step 6: "and/or the
+    # discussions raise significant policy issues, the matter should be referred urgently").
+    reached_directly = models.BooleanField(default=False)
     guidance = models.TextField(blank=True)
     # The roles that may move an escalation into this stage, where the policy names them
     # (Pan-Cheshire step 3: "escalated by a Senior Manager"); [] where anyone who may

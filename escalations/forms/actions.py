@@ -140,12 +140,15 @@ class ParentsForm(RevisionForm):
 class LearningForm(RevisionForm):
     learning = forms.CharField(
         label="What learning was identified?",
-        help_text="Write 'none identified' if there was none.",
+        help_text="Write 'none identified' if there was none. Do not name the child or family: "
+        "where the partnership's policy says so, the learning is sent to the partnership.",
         widget=forms.Textarea,
         error_messages=required("Enter the learning identified, or 'none identified'"),
     )
     policy_gap = forms.CharField(
-        label="Any gap in policy to refer to the partnership (optional)",
+        label="Any gap in policy or procedure (optional)",
+        help_text="Do not name the child or family: where the partnership's policy says so, "
+        "gaps in policy are sent to the partnership.",
         widget=forms.Textarea,
         required=False,
     )

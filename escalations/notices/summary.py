@@ -20,9 +20,9 @@ GUIDANCE = {
     NoticeKind.ESCALATED: "An escalation has moved to a stage where you act.",
     NoticeKind.APPROVAL_NEEDED: "An escalation from your agency needs your approval to move on.",
     NoticeKind.APPROVAL_NEEDED_NO_LEAD: "An escalation from your agency needs approval to move "
-    "on, and your agency has no active safeguarding lead in the portal: you are asked to "
-    "approve it, or return it with comments, in the absence of a safeguarding lead. If a "
-    "safeguarding lead is added, the decision passes to them.",
+    "on, and your agency has no active safeguarding lead or line manager in the portal who "
+    "could agree it: you are asked to approve it, or return it with comments, in the absence "
+    "of a safeguarding lead or line manager. If one is added, the decision passes to them.",
     NoticeKind.APPROVED: "Your request to escalate was approved.",
     NoticeKind.RETURNED: "Your request to escalate was returned with comments.",
     NoticeKind.RESOLVED: "An escalation you are part of has been resolved.",
@@ -48,6 +48,11 @@ GUIDANCE = {
     "and ask for a safeguarding lead to be named.",
     NoticeKind.CONFERENCE_RESPONSE: "The agency has responded to the conference concern you "
     "recorded.",
+    NoticeKind.OUTCOME_TO_PARTNERSHIP: "An escalation was resolved at a stage from which the "
+    "partnership's policy sends its outcome to the partnership. Read the outcome.",
+    NoticeKind.LEARNING_TO_PARTNERSHIP: "Learning or a gap in policy was recorded on an "
+    "escalation, and the partnership's policy sends it to the partnership. It is on the "
+    "dashboard's latest learning and policy gaps.",
     NoticeKind.REASSIGNED: "Someone who took part in this escalation has left, and their part "
     "has been passed to you. Read it and carry on from where it stands.",
 }

@@ -10,6 +10,7 @@ from datetime import date
 from django.utils import timezone
 
 from cases.models import Agency, Person
+from cases.people import partnership_members
 from escalations.clock import end_episode
 from escalations.models import (
     Action,
@@ -29,6 +30,7 @@ from escalations.services.acting import (
     require_text,
 )
 from escalations.services.ladder import announce_stage, enter_stage
+from policies.models import Role
 
 
 @dataclass
@@ -96,6 +98,19 @@ def resolve(
             from_state=State.OPEN,
             reason=f"{OutcomeCategory(category).label}: {summary}",
         )
+        partnership = esc.partnership
+        if partnership.outcomes_from_stage and esc.stage.number >= partnership.outcomes_from_stage:
+            # "Decisions and Actions must be recorded and from Stage 4 onwards forwarded to
+            # the Local Statutory Safeguarding Children Partners" (Berkshire); the playgroup's
+            # Board Manager "should be advised of any outcome"; the LSCB keeps Pan-Cheshire's
+            # step 4 outcomes (ladder file: outcomes_from_stage).
+            notify(
+                esc,
+                NoticeKind.OUTCOME_TO_PARTNERSHIP,
+                partnership_members(partnership, [Role.BUSINESS_MANAGER]),
+                episode=episode,
+                occasion=str(esc.event_count),
+            )
         notify(
             esc,
             NoticeKind.RESOLVED,

@@ -27,10 +27,13 @@ from escalations.services import ActionRefused, StaleEscalation
 from escalations.views.common import current_person, visible_escalation
 
 
-def escalate_context(escalation: Escalation, person: Person | None = None) -> dict:
-    """Says where the escalation goes next, and who approves first where the stage has an
-    approval gate (its approvers, or stand-ins in their absence), or that nobody can."""
-    target = services.next_stage(escalation)
+def escalate_context(
+    escalation: Escalation, person: Person | None = None, *, directly: bool = False
+) -> dict:
+    """Says where the escalation goes next (or, `directly`, the stage it may go straight to),
+    and who approves first where the stage has an approval gate (its approvers, or stand-ins
+    in their absence), or that nobody can."""
+    target = services.direct_stage(escalation) if directly else services.next_stage(escalation)
     if target is None:
         return {}
     context = {
@@ -114,6 +117,20 @@ PAGES: dict[str, ActionPage] = {
         services.escalate,
         template="escalations/actions/escalate.html",
         context=escalate_context,
+    ),
+    "refer-directly": ActionPage(
+        Act.ESCALATE,
+        "Refer it straight to a later stage",
+        "Refer it",
+        "Referred",
+        partial(
+            forms.ReasonForm,
+            label="Why does it go straight to this stage?",
+            message="Enter why it goes straight to this stage",
+        ),
+        services.refer_directly,
+        template="escalations/actions/escalate.html",
+        context=lambda escalation, person: escalate_context(escalation, person, directly=True),
     ),
     "approve": ActionPage(
         Act.APPROVE,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from audit.log import record_read
-from escalations import approvals, presenters
+from escalations import approvals, presenters, services
 from escalations.models import Action, EventKind, State
 from escalations.permissions import Act, allowed_actions
 from escalations.record.services import record_copies_for
@@ -81,6 +81,7 @@ AFTER_RESOLUTION_ACTS = {Act.RECORD_PARENTS, Act.RECORD_LEARNING, Act.RECORD_DEB
 
 def action_links(escalation, allowed: frozenset[Act]) -> list[dict]:
     links = []
+    direct = services.direct_stage(escalation) if Act.ESCALATE in allowed else None
     for act, slug, label, classes in ACTION_LINKS:
         if act not in allowed:
             continue
@@ -95,6 +96,15 @@ def action_links(escalation, allowed: frozenset[Act]) -> list[dict]:
                 "classes": classes,
             }
         )
+        if act == Act.ESCALATE and direct is not None:
+            # Kirklees step 6 from any stage ("significant policy issues"), with its reason.
+            links.append(
+                {
+                    "href": f"/escalations/{escalation.reference}/refer-directly/",
+                    "label": f"Refer straight to stage {direct.number}: {direct.name}",
+                    "classes": "govuk-button govuk-button--secondary",
+                }
+            )
     return links
 
 

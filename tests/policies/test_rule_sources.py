@@ -18,6 +18,7 @@ STAGE_RULES = {
     "told": lambda s: s.get("brings_in_partnership") is True,
     "sent": lambda s: s.get("record_required") is True,
     "approval": lambda s: s.get("approval_required") is True,
+    "reached_directly": lambda s: s.get("reached_directly") is True,
     "guidance": lambda s: bool(s.get("guidance")),
 }
 PARTNERSHIP_RULES = {
@@ -25,6 +26,9 @@ PARTNERSHIP_RULES = {
     "start_at_any_stage": lambda p: p["emergency"].get("start_at_any_stage") is True,
     "parents_and_carers": lambda p: bool(p.get("parents_and_carers")),
     "allegations": lambda p: True,
+    "outcomes_from_stage": lambda p: p.get("outcomes_from_stage") is not None,
+    "learning_to_partnership": lambda p: p.get("learning_to_partnership") is True,
+    "policy_gaps_to_partnership": lambda p: p.get("policy_gaps_to_partnership") is True,
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad.get("effective_date") is not None,
