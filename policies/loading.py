@@ -166,6 +166,7 @@ PARTNERSHIP_RULES = {
     "outcomes_from_stage": lambda p: p["outcomes_from_stage"] is not None,
     "learning_to_partnership": lambda p: p["learning_to_partnership"],
     "policy_gaps_to_partnership": lambda p: p["policy_gaps_to_partnership"],
+    "child_file_record": lambda p: p["child_file_record"],
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad["effective_date"] is not None,
@@ -327,7 +328,7 @@ def parse_ladder_file(path: Path) -> dict:
         if p.get("outcomes_from_stage") is not None
         else None
     )
-    for flag in ("learning_to_partnership", "policy_gaps_to_partnership"):
+    for flag in ("learning_to_partnership", "policy_gaps_to_partnership", "child_file_record"):
         partnership[flag] = check.boolean(p, flag, "partnership")
     if partnership["parents_and_carers_required"] and not partnership["parents_and_carers"]:
         check.fail(

@@ -77,6 +77,9 @@ class Partnership(models.Model):
     outcomes_from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     learning_to_partnership = models.BooleanField(default=False)
     policy_gaps_to_partnership = models.BooleanField(default=False)
+    # Whether the policy asks each agency to record the escalation on its own file for the
+    # child: then each confirms it, with the date and its file reference.
+    child_file_record = models.BooleanField(default=False)
     default_time_limit_value = models.PositiveSmallIntegerField(default=5)
     default_time_limit_unit = models.CharField(
         max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS

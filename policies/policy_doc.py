@@ -38,6 +38,7 @@ PARTNERSHIP_RULES = {
     "outcomes_from_stage": "Outcomes sent to the partnership",
     "learning_to_partnership": "Learning sent to the partnership",
     "policy_gaps_to_partnership": "Gaps in policy sent to the partnership",
+    "child_file_record": "Each agency records it on its own file for the child",
 }
 LADDER_RULES = {"effective_date": "Effective date", "review_date": "Review date"}
 STAGE_RULES = {
@@ -106,7 +107,7 @@ def _partnership_value(p: dict, rule: str) -> str:
         return "Yes"
     if rule == "outcomes_from_stage":
         return f"From stage {p['outcomes_from_stage']}"
-    if rule in ("learning_to_partnership", "policy_gaps_to_partnership"):
+    if rule in ("learning_to_partnership", "policy_gaps_to_partnership", "child_file_record"):
         return "Yes"
     return _one_line(p[rule])
 

@@ -174,6 +174,27 @@ class DebriefForm(RevisionForm):
         return {"summary": self.cleaned_data["summary"], "held_on": self.cleaned_data["held_on"]}
 
 
+class ChildFileForm(RevisionForm):
+    recorded_on = DateField(
+        label="When was it recorded on your agency's file for the child?",
+        what="the date it was recorded",
+        not_future=True,
+    )
+    file_reference = forms.CharField(
+        label="Your agency's reference for the child's file",
+        help_text="Your own system's reference, so the record can be found.",
+        max_length=100,
+        error_messages=required("Enter your agency's reference for the child's file")
+        | {"max_length": "The file reference must be 100 characters or fewer"},
+    )
+
+    def call_kwargs(self):
+        return {
+            "recorded_on": self.cleaned_data["recorded_on"],
+            "file_reference": self.cleaned_data["file_reference"],
+        }
+
+
 class CloseForm(RevisionForm):
     declined_reason = forms.CharField(
         label="If no debrief will be held, you can say why (optional)",

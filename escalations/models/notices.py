@@ -54,6 +54,7 @@ class NoticeKind(models.TextChoices):
     # learning_to_partnership, policy_gaps_to_partnership).
     OUTCOME_TO_PARTNERSHIP = "outcome_to_partnership", "Outcome sent to the partnership"
     LEARNING_TO_PARTNERSHIP = "learning_to_partnership", "Learning or a policy gap sent"
+    CHILD_FILE_DUE = "child_file_due", "Record it on the child's file"
 
 
 class NoticeQuerySet(models.QuerySet):

@@ -53,6 +53,9 @@ GUIDANCE = {
     NoticeKind.LEARNING_TO_PARTNERSHIP: "Learning or a gap in policy was recorded on an "
     "escalation, and the partnership's policy sends it to the partnership. It is on the "
     "dashboard's latest learning and policy gaps.",
+    NoticeKind.CHILD_FILE_DUE: "The escalation is resolved, and the partnership's policy asks "
+    "each agency to record it on its own file for the child. Record it there, then confirm it "
+    "in the portal with the date and your file's reference.",
     NoticeKind.REASSIGNED: "Someone who took part in this escalation has left, and their part "
     "has been passed to you. Read it and carry on from where it stands.",
 }

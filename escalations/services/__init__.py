@@ -19,6 +19,7 @@ from escalations.services.acting import (
     notify,
     record_event,
 )
+from escalations.services.child_file import child_file_status, record_on_child_file
 from escalations.services.ladder import (
     FALLBACK_ROLES,
     acting_person,
@@ -61,6 +62,7 @@ __all__ = [
     "advance_step",
     "approve",
     "approvers",
+    "child_file_status",
     "close",
     "counterpart_person",
     "current_episode",
@@ -77,6 +79,7 @@ __all__ = [
     "record_debrief",
     "record_event",
     "record_learning",
+    "record_on_child_file",
     "record_parents_informed",
     "record_position",
     "record_response",

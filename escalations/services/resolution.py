@@ -29,6 +29,7 @@ from escalations.services.acting import (
     record_event,
     require_text,
 )
+from escalations.services.child_file import ask_for_child_file_records
 from escalations.services.ladder import announce_stage, enter_stage
 from policies.models import Role
 
@@ -111,6 +112,16 @@ def resolve(
                 episode=episode,
                 occasion=str(esc.event_count),
             )
+        ask_for_child_file_records(
+            esc,
+            [
+                esc.raised_by,
+                esc.holder,
+                esc.receiving_person,
+                episode.counterpart if episode else None,
+            ],
+            occasion=str(esc.event_count),
+        )
         notify(
             esc,
             NoticeKind.RESOLVED,

@@ -132,6 +132,15 @@ PAGES: dict[str, ActionPage] = {
         template="escalations/actions/escalate.html",
         context=lambda escalation, person: escalate_context(escalation, person, directly=True),
     ),
+    "child-file": ActionPage(
+        Act.RECORD_CHILD_FILE,
+        "Confirm it is recorded on your agency's file for the child",
+        "Confirm",
+        "Recorded on the child's file",
+        forms.ChildFileForm,
+        services.record_on_child_file,
+        initial=lambda: {"recorded_on": timezone.localdate()},
+    ),
     "approve": ActionPage(
         Act.APPROVE,
         "Approve the escalation",

@@ -70,6 +70,12 @@ ACTION_LINKS = [
         "Share with the partnership",
         "govuk-button govuk-button--secondary",
     ),
+    (
+        Act.RECORD_CHILD_FILE,
+        "child-file",
+        "Confirm it is recorded on your child's file",
+        "govuk-button govuk-button--secondary",
+    ),
     (Act.CLOSE, "close", "Close", "govuk-button"),
     (Act.REOPEN, "reopen", "Reopen", "govuk-button govuk-button--secondary"),
     (Act.WITHDRAW, "withdraw", "Withdraw", "govuk-button govuk-button--warning"),
@@ -169,6 +175,9 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         if escalation.is_live
         else [],
         "approval_request": approval_request,
+        "child_files": services.child_file_status(escalation)
+        if escalation.partnership.child_file_record and escalation.resolved_on
+        else [],
         "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
         # The request as escalate() typed it: the asker's words, and who was asked where
         # stand-ins were (escalations.approvals.request_note).

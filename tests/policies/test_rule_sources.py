@@ -29,6 +29,7 @@ PARTNERSHIP_RULES = {
     "outcomes_from_stage": lambda p: p.get("outcomes_from_stage") is not None,
     "learning_to_partnership": lambda p: p.get("learning_to_partnership") is True,
     "policy_gaps_to_partnership": lambda p: p.get("policy_gaps_to_partnership") is True,
+    "child_file_record": lambda p: p.get("child_file_record") is True,
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad.get("effective_date") is not None,
