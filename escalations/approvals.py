@@ -4,10 +4,12 @@ return a request with comments: the one place that says so (docs/adr/0010-approv
 A ladder stage may carry an approval gate. `gate_for(stage)` reads it from the stage's data;
 every rule here takes the Gate it returns, so a gate whose approvers differ per stage changes
 `gate_for` and the ladder files, nothing else. Today every gate is the same: the raising
-agency's safeguarding lead approves (`Stage.approval_required`, with the policy's section in
-the ladder file), and while the agency has no active lead its senior managers, else its line
-managers, approve in the lead's absence, never whoever asked
-(docs/adr/0007-approval-without-a-safeguarding-lead.md).
+agency's safeguarding lead or line manager agrees (Kirklees: "the challenging agency's
+Safeguarding Lead and/ or the relevant Line Manager, to agree and record";
+`Stage.approval_required`, with the policy's section in the ladder file's rules.approval),
+and while the agency has neither active besides whoever asked, its senior managers decide in
+their absence. Whoever asked never decides their own request
+(docs/adr/0020-approval-by-lead-or-line-manager.md, which amends 0007).
 
 The rule in four forms, kept in agreement by tests: for one person and one escalation
 (`may_decide`, at most one query, none where the escalation was read with
@@ -79,10 +81,17 @@ class Gate:
         return role not in self.approver_roles
 
 
-# Entry needs the approval of the raising agency's safeguarding lead (the policies' sections are
-# on each ladder stage that sets approval_required); policies.models.APPROVAL_FALLBACK_ROLES
-# stand in.
-LEAD_GATE = Gate(approver_roles=(Role.SAFEGUARDING_LEAD,), stand_in_roles=APPROVAL_FALLBACK_ROLES)
+# Entry needs the agreement of the raising agency's safeguarding lead or its line manager:
+# Kirklees, the one policy with a gate, has the disagreement "escalated to the challenging
+# agency's Safeguarding Lead and/ or the relevant Line Manager, to agree and record" (ladder
+# file, stage 2 rules.approval; docs/adr/0020-approval-by-lead-or-line-manager.md). A local
+# gate a partnership sets (rules.approval local_choice) is the same gate. While the agency
+# has neither active, its senior managers stand in (APPROVAL_FALLBACK_ROLES, less the line
+# manager, who is now an approver).
+LEAD_GATE = Gate(
+    approver_roles=(Role.SAFEGUARDING_LEAD, Role.LINE_MANAGER),
+    stand_in_roles=tuple(role for role in APPROVAL_FALLBACK_ROLES if role != Role.LINE_MANAGER),
+)
 # Every gate the ladders can set; a new kind of gate is added here and returned by gate_for.
 GATES = (LEAD_GATE,)
 
@@ -128,7 +137,11 @@ def presence_annotations() -> dict[str, Exists]:
     annotations = {}
     for gate in GATES:
         for role in gate.approver_roles:
-            annotations[_present_key(role, stand_in=False)] = Exists(active.filter(role=role))
+            # An approver who asked does not decide their own request (an agreement is a
+            # second person's), so only approvers besides whoever asked count as present.
+            annotations[_present_key(role, stand_in=False)] = Exists(
+                active.filter(role=role).exclude(person=OuterRef("approval_requested_by"))
+            )
         for role in gate.stand_in_roles[:-1]:  # the last one is never checked for presence
             annotations[_present_key(role, stand_in=True)] = Exists(
                 active.filter(role=role).exclude(person=OuterRef("approval_requested_by"))
@@ -151,7 +164,7 @@ def _present(escalation, gate: Gate, stand_in_roles: tuple[str, ...]) -> set[tup
         role__in=[role for role, _ in wanted],
         person__user__is_active=True,
     ).values_list("role", "person_id"):
-        if role in gate.approver_roles:
+        if role in gate.approver_roles and person_id != asked_by:
             present.add((role, False))
         if role in stand_in_roles and person_id != asked_by:
             present.add((role, True))
@@ -168,6 +181,14 @@ def may_decide(person: Person, escalation, raising_roles: Iterable[str] | None =
     Escalation.objects.with_approvers_present() (the pages)."""
     gate = pending_gate(escalation)
     roles = set(raising_roles) if raising_roles is not None else _raising_roles(person, escalation)
+    if escalation.approval_requested_by_id == person.pk:
+        # Whoever asked decides their own request only as an approver with nobody else to
+        # ask: the one-person voluntary group, where "the designated/named safeguarding
+        # professional may be the same worker as the professional identifying the concern"
+        # (Pan-Cheshire).
+        return bool(roles & set(gate.approver_roles)) and not _present(
+            escalation, gate, gate.stand_in_roles
+        )
     if roles & set(gate.approver_roles):
         return True
     tier = next((i for i, role in enumerate(gate.stand_in_roles) if role in roles), None)
@@ -209,14 +230,22 @@ class Approvers:
     people: list[Person]
     role: str = Role.SAFEGUARDING_LEAD
     gate: Gate = LEAD_GATE
+    # Each person's role, where they differ (a lead and a line manager both asked).
+    roles_of: tuple[str, ...] = ()
 
     @property
     def stand_in(self) -> bool:
         return bool(self.role) and self.gate.is_stand_in(self.role)
 
     def in_words(self) -> str:
-        """'its senior manager, Dan Dale' or 'its line managers, Bob Baker and Kay Kerr'."""
-        return asked_in_words(self.role, [p.full_name for p in self.people])
+        """'its senior manager, Dan Dale' or 'its line managers, Bob Baker and Kay Kerr', or
+        'its safeguarding lead, Carol Cole, and its line manager, Bob Baker'."""
+        if len(set(self.roles_of)) <= 1:
+            return asked_in_words(self.role, [p.full_name for p in self.people])
+        groups = {}
+        for person, role in zip(self.people, self.roles_of, strict=True):
+            groups.setdefault(role, []).append(person.full_name)
+        return ", and ".join(asked_in_words(role, names) for role, names in groups.items())
 
 
 def asked_in_words(role: str, names: list[str]) -> str:
@@ -254,13 +283,29 @@ def approvers(escalation, target: Stage, asked_by: Person | None) -> Approvers:
         .order_by("id")
     ):
         by_role[m.role].setdefault(m.person_id, m.person)
-    for role in gate.approver_roles:
-        if by_role[role]:
-            return Approvers(list(by_role[role].values()), role, gate)
     asked_id = asked_by.pk if asked_by else None
+    # Every approver besides whoever asked is asked (the lead and the line managers alike:
+    # either may agree); the first role among them types the request.
+    asked = [
+        (role, person)
+        for role in gate.approver_roles
+        for pk, person in by_role[role].items()
+        if pk != asked_id
+    ]
+    if asked:
+        people = list({person.pk: person for _, person in asked}.values())
+        roles_of = {}
+        for role, person in asked:
+            roles_of.setdefault(person.pk, role)
+        return Approvers(people, asked[0][0], gate, tuple(roles_of[p.pk] for p in people))
     role, people = first_stand_ins(
         gate, {role: list(by_role[role].values()) for role in gate.stand_in_roles}, asked_id
     )
+    if not people and asked_id is not None:
+        # Nobody else: an approver who asks decides it themselves (may_decide).
+        own = next((role for role in gate.approver_roles if asked_id in by_role[role]), "")
+        if own:
+            return Approvers([by_role[own][asked_id]], own, gate)
     return Approvers(people, role, gate)
 
 
@@ -270,7 +315,7 @@ def nobody_to_approve(escalation, target: Stage, asked_by: Person | None) -> str
     agency = escalation.raising_agency
     partnership = escalation.partnership
     yours = asked_by is not None and bool(
-        asked_by.agency_ids(set(gate.stand_in_roles)) & {agency.pk}
+        asked_by.agency_ids({*gate.approver_roles, *gate.stand_in_roles}) & {agency.pk}
     )
     managers = partnership_members(partnership, [Role.BUSINESS_MANAGER])
     contact = (
@@ -284,7 +329,7 @@ def nobody_to_approve(escalation, target: Stage, asked_by: Person | None) -> str
         f"{gate.everyone_in_words} in the portal{' other than you' if yours else ''} who could "
         f"approve it instead. Nothing was changed: the escalation stays at stage "
         f"{escalation.stage.number}. Contact {contact}, to have "
-        f"{gate.approvers_in_words} or manager of {agency.name} added to the portal, then "
+        f"{gate.approvers_in_words} of {agency.name} added to the portal, then "
         "escalate again."
     )
 
@@ -322,14 +367,23 @@ def approver_condition(person: Person) -> Q:
         elif m.role in gate.stand_in_roles:
             tier = gate.stand_in_roles.index(m.role)
             tiers[m.agency_id] = min(tier, tiers.get(m.agency_id, tier))
-    mine = Q(raising_agency__in=approving)
+    others = Membership.objects.filter(
+        agency=OuterRef("raising_agency"),
+        person__user__is_active=True,
+        role__in=[*gate.approver_roles, *gate.stand_in_roles],
+    ).exclude(person=OuterRef("approval_requested_by"))
+    mine = Q(raising_agency__in=approving) & (~Q(approval_requested_by=person) | ~Exists(others))
     standing_in = {agency: tier for agency, tier in tiers.items() if agency not in approving}
     if not standing_in:
         return mine
     active = Membership.objects.filter(
         agency=OuterRef("raising_agency"), person__user__is_active=True
     )
-    absent = ~Exists(active.filter(role__in=gate.approver_roles)) & ~Q(approval_requested_by=person)
+    absent = ~Exists(
+        active.filter(role__in=gate.approver_roles).exclude(
+            person=OuterRef("approval_requested_by")
+        )
+    ) & ~Q(approval_requested_by=person)
     for tier in range(len(gate.stand_in_roles)):
         agencies = {agency for agency, t in standing_in.items() if t == tier}
         if not agencies:
@@ -351,7 +405,7 @@ def without_approvers() -> Q:
         agency=OuterRef("raising_agency"),
         role__in=gate.approver_roles,
         person__user__is_active=True,
-    )
+    ).exclude(person=OuterRef("approval_requested_by"))
     return ~Exists(approvers_there)
 
 

@@ -30,6 +30,7 @@ class Act(StrEnum):
     WITHDRAW = "withdraw"
     MARK_ACTION_DONE = "mark_action_done"
     RECORD_PARENTS = "record_parents"
+    RECORD_CHILD_FILE = "record_child_file"
     RECORD_LEARNING = "record_learning"
     RECORD_DEBRIEF = "record_debrief"
     SHARE_WITH_PARTNERSHIP = "share_with_partnership"
@@ -145,6 +146,12 @@ def allowed_actions(
             acts |= {Act.APPROVE, Act.RETURN_WITH_COMMENTS}
         if r.raiser or r.raising_oversight:
             acts.add(Act.WITHDRAW)
+    if (
+        state in (State.RESOLVED, State.CLOSED)
+        and (r.raising_side or r.receiving_side)
+        and escalation.partnership.child_file_record
+    ):
+        acts.add(Act.RECORD_CHILD_FILE)
     if state == State.RESOLVED and r.drives:
         acts.add(Act.CLOSE)
         acts.add(Act.REOPEN)

@@ -14,7 +14,7 @@ from escalations import approvals, clock
 from escalations.clock import date_in_words, moment_in_words  # noqa: F401 (for callers)
 from escalations.models import FINAL_STATES, Escalation, State
 from policies.calendar import WorkingCalendar
-from policies.models import ClosureDay, Stage
+from policies.models import ClosureDay, Role, Stage
 
 
 def _plural(n: int, word: str) -> str:
@@ -167,3 +167,85 @@ def ladder_steps(
             )
         )
     return steps
+
+
+# --- what the policy says at a stage ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One rule of a stage as the page states it, with where it comes from: the policy's
+    section and words, or the partnership's local practice and why."""
+
+    label: str
+    text: str
+    section: str = ""
+    quote: str = ""
+    local: str = ""  # "This is <partnership>'s local practice." where it is one
+    reason: str = ""
+
+
+def _rule(label: str, text: str, basis: dict | None, partnership_name: str) -> PolicyRule:
+    basis = basis or {}
+    choice = basis.get("local_choice")
+    if choice:
+        return PolicyRule(
+            label,
+            text,
+            local=f"This is {partnership_name}'s local practice.",
+            reason=choice.get("reason", ""),
+        )
+    return PolicyRule(label, text, basis.get("policy_section", ""), basis.get("quote", ""))
+
+
+def policy_at_stage(stage: Stage, partnership) -> list[PolicyRule]:
+    """The stage's rules from the ladder file, each with its source (ladders/SCHEMA.md):
+    guidance, who acts, who may move it here, the time limit and what its clock measures,
+    approval, who is told and what is sent."""
+    rules = stage.rules or {}
+    name = partnership.name
+    shown = []
+    if stage.guidance:
+        shown.append(_rule("What the policy says", stage.guidance, rules.get("guidance"), name))
+    shown.append(_rule("Who acts", stage.who, rules.get("who"), name))
+    if stage.moved_by:
+        roles = " or ".join(Role(role).label.lower() for role in stage.moved_by)
+        shown.append(
+            _rule(
+                "Who may move it to this stage",
+                f"Only a {roles} of the raising agency",
+                rules.get("moved_by"),
+                name,
+            )
+        )
+    limit = stage.time_limit(partnership)
+    if limit is not None:
+        words = stage.time_limit_in_words(partnership)
+        if stage.clock_measures:
+            words = f"{words}: {stage.clock_measures}"
+        shown.append(_rule("Time limit", words, rules.get("time_limit"), name))
+    if stage.approval_required:
+        gate = approvals.gate_for(stage)
+        shown.append(
+            _rule(
+                "Approval",
+                f"{gate.approvers_in_words.capitalize()} of the raising agency agrees before "
+                "it moves to this stage",
+                rules.get("approval"),
+                name,
+            )
+        )
+    if stage.brings_in_partnership:
+        shown.append(
+            _rule("Who is told", f"{name} is brought in at this stage", rules.get("told"), name)
+        )
+    if stage.record_required:
+        shown.append(
+            _rule(
+                "What is sent",
+                "The Professional Difference Escalation Record, to the partnership",
+                rules.get("sent"),
+                name,
+            )
+        )
+    return shown

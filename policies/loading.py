@@ -28,7 +28,13 @@ from policies.models import (
 LADDER_DIR = Path(__file__).resolve().parent / "ladders"
 DIRECTORY_DIR = Path(__file__).resolve().parent / "directory"
 ROLES = {role.value for role in Role}
-FLAGS = ("brings_in_partnership", "record_required", "approval_required", "after_resolution")
+FLAGS = (
+    "brings_in_partnership",
+    "record_required",
+    "approval_required",
+    "after_resolution",
+    "reached_directly",
+)
 
 
 class LadderFileError(ValueError):
@@ -103,14 +109,26 @@ class _Checker:
         return list(value)
 
     def time_limit(self, value: Any, where: str) -> dict:
-        if value == "local-default":
+        if value == "local-default" or (
+            isinstance(value, dict)
+            and value.get("source") == "local-default"
+            and "value" not in value
+        ):
             return {
                 "value": None,
                 "unit": TimeUnit.WORKING_DAYS,
                 "source": LimitSource.LOCAL_DEFAULT,
+                "measures": self.text(value, "measures", where, required=False)
+                if isinstance(value, dict)
+                else "",
             }
         if value in ("none", None):
-            return {"value": None, "unit": TimeUnit.NONE, "source": LimitSource.NONE}
+            return {
+                "value": None,
+                "unit": TimeUnit.NONE,
+                "source": LimitSource.NONE,
+                "measures": "",
+            }
         limit = self.mapping(value, where)
         unit = limit.get("unit")
         if unit not in (TimeUnit.WORKING_DAYS, TimeUnit.HOURS):
@@ -122,10 +140,89 @@ class _Checker:
             "value": self.whole(limit.get("value"), f"{where}.value", 1),
             "unit": unit,
             "source": source,
+            "measures": self.text(limit, "measures", where, required=False),
         }
 
 
 RULE_SOURCES = ("policy", "local")
+
+# The rules of a stage that must say where they come from (SCHEMA.md "Where each rule comes
+# from"), and the condition under which the stage states the rule at all.
+STAGE_RULES = {
+    "who": lambda s: True,
+    "time_limit": lambda s: s["time_limit_source"] != LimitSource.NONE,
+    "moved_by": lambda s: bool(s["moved_by"]),
+    "told": lambda s: s["brings_in_partnership"],
+    "sent": lambda s: s["record_required"],
+    "approval": lambda s: s["approval_required"],
+    "reached_directly": lambda s: s["reached_directly"],
+    "guidance": lambda s: bool(s["guidance"]),
+}
+PARTNERSHIP_RULES = {
+    "emergency": lambda p: True,
+    "start_at_any_stage": lambda p: p["start_at_any_stage"],
+    "parents_and_carers": lambda p: bool(p["parents_and_carers"]),
+    "allegations": lambda p: True,
+    "outcomes_from_stage": lambda p: p["outcomes_from_stage"] is not None,
+    "learning_to_partnership": lambda p: p["learning_to_partnership"],
+    "policy_gaps_to_partnership": lambda p: p["policy_gaps_to_partnership"],
+    "child_file_record": lambda p: p["child_file_record"],
+}
+LADDER_RULES = {
+    "effective_date": lambda lad: lad["effective_date"] is not None,
+    "review_date": lambda lad: lad["review_date"] is not None,
+}
+
+
+def parse_basis(check: _Checker, value: Any, where: str) -> dict:
+    """Where one rule comes from: `{policy_section, quote}` (the policy states it, in these
+    words) or `{local_choice: {by, reason}}` (the partnership chose it; the page says "This is
+    <partnership>'s local practice")."""
+    data = check.mapping(value, where)
+    if "local_choice" in data:
+        if "policy_section" in data or "quote" in data:
+            check.fail(where, "give either policy_section and quote, or local_choice, not both")
+        choice = check.mapping(data["local_choice"], f"{where}.local_choice")
+        return {
+            "local_choice": {
+                "by": check.text(choice, "by", f"{where}.local_choice"),
+                "reason": check.text(choice, "reason", f"{where}.local_choice"),
+            }
+        }
+    if "policy_section" not in data:
+        check.fail(
+            where,
+            "must say where the rule comes from: policy_section with the policy's quote, or "
+            "local_choice with by and reason",
+        )
+    return {
+        "policy_section": check.text(data, "policy_section", where),
+        "quote": check.text(data, "quote", where),
+    }
+
+
+def parse_rules(check: _Checker, value: Any, where: str, stated: dict, wanted: dict) -> dict:
+    """The `rules` mapping of a stage, the partnership or the ladder: one basis for each rule
+    the file states (`wanted[name](stated)` is true), none for a rule it does not state."""
+    data = check.mapping(value if value is not None else {}, f"{where}.rules")
+    for name in data:
+        if name not in wanted:
+            check.fail(f"{where}.rules.{name}", f"unknown rule (one of {', '.join(wanted)})")
+    rules = {}
+    for name, applies in wanted.items():
+        if not applies(stated):
+            if name in data:
+                check.fail(f"{where}.rules.{name}", "the file does not state this rule")
+            continue
+        if name not in data:
+            check.fail(
+                f"{where}.rules.{name}",
+                "is required: every rule carries its policy_section and quote, or local_choice",
+            )
+        rules[name] = parse_basis(check, data[name], f"{where}.rules.{name}")
+    return rules
+
+
 AGENCY_ROLE_VALUES = {role.value for role in AGENCY_ROLES}
 
 
@@ -222,7 +319,25 @@ def parse_ladder_file(path: Path) -> dict:
         ),
         "allegations": check.text(p, "allegations", "partnership"),
         "parents_and_carers": check.text(p, "parents_and_carers", "partnership", required=False),
+        "parents_and_carers_required": check.boolean(
+            p, "parents_and_carers_required", "partnership"
+        ),
     }
+    partnership["outcomes_from_stage"] = (
+        check.whole(p["outcomes_from_stage"], "partnership.outcomes_from_stage", 1)
+        if p.get("outcomes_from_stage") is not None
+        else None
+    )
+    for flag in ("learning_to_partnership", "policy_gaps_to_partnership", "child_file_record"):
+        partnership[flag] = check.boolean(p, flag, "partnership")
+    if partnership["parents_and_carers_required"] and not partnership["parents_and_carers"]:
+        check.fail(
+            "partnership.parents_and_carers_required",
+            "needs partnership.parents_and_carers: the policy's words on telling them",
+        )
+    partnership["rules"] = parse_rules(
+        check, p.get("rules"), "partnership", partnership, PARTNERSHIP_RULES
+    )
 
     ladder = check.mapping(root.get("ladder"), "ladder")
     raw_stages = ladder.get("stages")
@@ -253,21 +368,29 @@ def parse_ladder_file(path: Path) -> dict:
                 }
             )
         limit = check.time_limit(s.get("time_limit"), f"{where}.time_limit")
-        stages.append(
-            {
-                "number": number,
-                "name": check.text(s, "name", where),
-                "who": check.text(s, "who", where),
-                "acting_roles": check.roles(s, "acting_roles", where),
-                "counterpart_roles": check.roles(s, "counterpart_roles", where),
-                "time_limit_value": limit["value"],
-                "time_limit_unit": str(limit["unit"]),
-                "time_limit_source": str(limit["source"]),
-                "steps": steps,
-                "guidance": check.text(s, "guidance", where, required=False),
-                **{flag: check.boolean(s, flag, where) for flag in FLAGS},
-            }
-        )
+        if limit["source"] != LimitSource.NONE and not limit["measures"]:
+            check.fail(
+                f"{where}.time_limit.measures",
+                "is required: say what the clock measures (for example, the time to raise the "
+                "concern with the other agency)",
+            )
+        stage = {
+            "number": number,
+            "name": check.text(s, "name", where),
+            "who": check.text(s, "who", where),
+            "acting_roles": check.roles(s, "acting_roles", where),
+            "counterpart_roles": check.roles(s, "counterpart_roles", where),
+            "moved_by": check.roles(s, "moved_by", where) if s.get("moved_by") else [],
+            "time_limit_value": limit["value"],
+            "time_limit_unit": str(limit["unit"]),
+            "time_limit_source": str(limit["source"]),
+            "clock_measures": limit["measures"],
+            "steps": steps,
+            "guidance": check.text(s, "guidance", where, required=False),
+            **{flag: check.boolean(s, flag, where) for flag in FLAGS},
+        }
+        stage["rules"] = parse_rules(check, s.get("rules"), where, stage, STAGE_RULES)
+        stages.append(stage)
     escalation_stages = [s for s in stages if not s["after_resolution"]]
     if not escalation_stages:
         check.fail("ladder.stages", "must have at least one escalation stage")
@@ -276,19 +399,23 @@ def parse_ladder_file(path: Path) -> dict:
         check.fail("ladder.stages", "after-resolution steps must come after every escalation stage")
     if escalation_stages[0]["approval_required"]:
         check.fail("ladder.stages[0].approval_required", "the first stage cannot need approval")
+    ladder_data = {
+        "source_title": check.text(ladder, "source", "ladder"),
+        # Only where the policy states one (null otherwise): a guessed date would be shown
+        # as the policy's.
+        "effective_date": check.day(
+            ladder.get("effective_date"), "ladder.effective_date", required=False
+        ),
+        "review_date": check.day(ladder.get("review_date"), "ladder.review_date", required=False),
+        "conference_concerns": parse_conference_concerns(check, ladder.get("conference_concerns")),
+    }
+    ladder_data["rules"] = parse_rules(
+        check, ladder.get("rules"), "ladder", ladder_data, LADDER_RULES
+    )
     return {
         "partnership": partnership,
         "closure_days": closure_days,
-        "ladder": {
-            "source_title": check.text(ladder, "source", "ladder"),
-            "effective_date": check.day(ladder.get("effective_date"), "ladder.effective_date"),
-            "review_date": check.day(
-                ladder.get("review_date"), "ladder.review_date", required=False
-            ),
-            "conference_concerns": parse_conference_concerns(
-                check, ladder.get("conference_concerns")
-            ),
-        },
+        "ladder": ladder_data,
         "stages": stages,
     }
 
@@ -352,7 +479,10 @@ def describe(partnership: Partnership) -> dict:
         "name": partnership.name,
         "version": ladder.version if ladder else None,
         "source": ladder.source_title if ladder else None,
-        "effective_date": ladder.effective_date.isoformat() if ladder else None,
+        "effective_date": (
+            ladder.effective_date.isoformat() if ladder and ladder.effective_date else None
+        ),
+        "rules": ladder.rules if ladder else {},
         "review_date": ladder.review_date.isoformat() if ladder and ladder.review_date else None,
         "conference_concerns": ladder.conference_concerns if ladder else {},
         "emergency": {
@@ -360,6 +490,8 @@ def describe(partnership: Partnership) -> dict:
             "contacts": partnership.emergency_contacts,
             "start_at_any_stage": partnership.start_at_any_stage,
         },
+        "parents_and_carers_required": partnership.parents_and_carers_required,
+        "partnership_rules": partnership.rules,
         "default_time_limit": {
             "value": partnership.default_time_limit_value,
             "unit": partnership.default_time_limit_unit,
@@ -372,7 +504,11 @@ def describe(partnership: Partnership) -> dict:
                 "acting_roles": stage.acting_roles,
                 "counterpart_roles": stage.counterpart_roles,
                 "time_limit": stage.time_limit(partnership),
+                "clock_measures": stage.clock_measures,
+                "moved_by": stage.moved_by,
                 "steps": stage.steps,
+                "guidance": stage.guidance,
+                "rules": stage.rules,
                 **{flag: getattr(stage, flag) for flag in FLAGS},
             }
             for stage in (ladder.stages.all() if ladder else [])

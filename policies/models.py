@@ -66,6 +66,20 @@ class Partnership(models.Model):
     start_at_any_stage = models.BooleanField(default=True)
     allegations = models.TextField(blank=True)
     parents_and_carers = models.TextField(blank=True)
+    # Whether the policy requires parents and carers to be told (Pan-Cheshire only): then the
+    # escalation closes only once whether they were told is recorded.
+    parents_and_carers_required = models.BooleanField(default=False)
+    # Where each partnership-wide rule comes from: {rule: {policy_section, quote} or
+    # {local_choice: {by, reason}}} (ladders/SCHEMA.md).
+    rules = models.JSONField(default=dict, blank=True)
+    # What the policy sends to the partnership (issue 15 point 8): the outcome of a
+    # resolution at this stage or later (null: none); learning; gaps in policy.
+    outcomes_from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    learning_to_partnership = models.BooleanField(default=False)
+    policy_gaps_to_partnership = models.BooleanField(default=False)
+    # Whether the policy asks each agency to record the escalation on its own file for the
+    # child: then each confirms it, with the date and its file reference.
+    child_file_record = models.BooleanField(default=False)
     default_time_limit_value = models.PositiveSmallIntegerField(default=5)
     default_time_limit_unit = models.CharField(
         max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
@@ -128,7 +142,8 @@ class Ladder(models.Model):
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="ladders")
     version = models.PositiveIntegerField()
     source_title = models.CharField(max_length=300)
-    effective_date = models.DateField()
+    # Only where the policy states one.
+    effective_date = models.DateField(null=True, blank=True)
     review_date = models.DateField(null=True, blank=True)
     content_hash = models.CharField(max_length=64)
     loaded_on = models.DateTimeField(auto_now_add=True)
@@ -136,6 +151,8 @@ class Ladder(models.Model):
     # as the ladder file's ladder.conference_concerns gives it (SCHEMA.md); {} where the
     # policy has no such route.
     conference_concerns = models.JSONField(default=dict, blank=True)
+    # Where the ladder's dates come from (see Partnership.rules).
+    rules = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["partnership", "-version"]
@@ -170,7 +187,20 @@ class Stage(models.Model):
     record_required = models.BooleanField(default=False)
     approval_required = models.BooleanField(default=False)
     after_resolution = models.BooleanField(default=False)
+    # Reached straight from any earlier stage, with the reason (Kirklees step 6: "and/or the
+    # discussions raise significant policy issues, the matter should be referred urgently").
+    reached_directly = models.BooleanField(default=False)
     guidance = models.TextField(blank=True)
+    # The roles that may move an escalation into this stage, where the policy names them
+    # (Pan-Cheshire step 3: "escalated by a Senior Manager"); [] where anyone who may
+    # escalate may.
+    moved_by = models.JSONField(default=list, blank=True)
+    # What the stage's clock measures, in words ("the time to raise the issue with the other
+    # agency"): the page and the reminders say it, not "deadline to resolve".
+    clock_measures = models.TextField(blank=True)
+    # Where each of the stage's rules comes from: {rule: {policy_section, quote} or
+    # {local_choice: {by, reason}}} (ladders/SCHEMA.md).
+    rules = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["ladder", "number"]

@@ -88,13 +88,13 @@ def test_an_open_escalation_is_numbered_held_by_its_raiser_and_its_people_told(w
     assert told == {(NoticeKind.RAISED, "alice"), (NoticeKind.RAISED, "erin")}
 
 
-def test_awaiting_approval_waits_for_the_raising_agencys_lead(world):
+def test_awaiting_approval_waits_for_the_raising_agencys_lead_or_line_manager(world):
     escalation = AwaitingApprovalEscalationFactory()
 
     assert escalation.pending_stage.number == 2
     assert escalation.approval_requested_by == world.alice
     asked = escalation.notices.filter(kind=NoticeKind.APPROVAL_NEEDED)
-    assert [n.recipient for n in asked] == [world.carol]
+    assert {n.recipient for n in asked} == {world.carol, world.bob}
 
 
 def test_climbing_to_stage_five_moves_through_each_stage_and_marks_the_record_due(world):

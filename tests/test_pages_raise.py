@@ -79,7 +79,9 @@ def test_a_double_submitted_check_page_raises_once_and_lands_on_the_confirmation
     assert second["Location"] == first["Location"]
 
 
-def test_immediate_risk_shows_the_emergency_route_and_lets_the_raiser_start_later(client, world):
+def test_immediate_risk_shows_the_emergency_route_and_starts_kirklees_at_stage_1(client, world):
+    """Kirklees gives an emergency route (Duty & Advice 01484 414960 or 999), not discretion
+    over the starting stage: no start-stage question, and the escalation starts at stage 1."""
     sign_in(client, world.alice)
     response = client.post("/raise/")
     draft_url = response["Location"].rsplit("/", 2)[0]
@@ -88,17 +90,40 @@ def test_immediate_risk_shows_the_emergency_route_and_lets_the_raiser_start_late
     emergency = client.get(response["Location"])
     assert b"01484 414960" in emergency.content
     response = client.post(response["Location"])
-    assert response["Location"].endswith("/start-stage/")
-    check_url = walk_from(
-        client, world, response["Location"], {"start-stage": {"start_stage": "3"}}
-    )
+    assert not response["Location"].endswith("/start-stage/")
+    check_url = walk_from(client, world, response["Location"], {})
     client.post(check_url)
     escalation = Escalation.objects.get()
-    assert escalation.stage.number == 3
+    assert escalation.stage.number == 1
     assert escalation.immediate_risk
     assert Notice.objects.filter(
         escalation=escalation, kind=NoticeKind.IMMEDIATE_RISK, recipient=world.carol
     ).exists()
+
+
+def test_berkshire_lets_a_raiser_with_immediate_risk_choose_a_later_stage(client, world):
+    """Berkshire: "it may be required to instigate all of the stages within a short period of
+    time or to escalate the process"."""
+    sign_in(client, world.oscar)
+    response = client.post("/raise/")
+    draft_url = response["Location"].rsplit("/", 2)[0]
+    response = client.post(f"{draft_url}/immediate-risk/", {"immediate_risk": "yes"})
+    assert response["Location"].endswith("/emergency/")
+    response = client.post(response["Location"])
+    assert response["Location"].endswith("/start-stage/")
+    check_url = walk_from(
+        client,
+        world,
+        response["Location"],
+        {
+            "start-stage": {"start_stage": "3"},
+            "other-agency": {"receiving_agency": str(world.constabulary.pk)},
+        },
+    )
+    client.post(check_url)
+    escalation = Escalation.objects.get()
+    assert escalation.stage.number == 3
+    assert escalation.partnership == world.berkshire
 
 
 def walk_from(client, world, url, overrides):

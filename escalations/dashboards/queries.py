@@ -48,6 +48,7 @@ from escalations.models import (
     State,
 )
 from policies.calendar import local_zone, start_of_day
+from policies.models import PARTNERSHIP_ROLES
 
 RESOLVED = Q(resolved_on__isnull=False)
 
@@ -452,6 +453,19 @@ def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def partnership_role_ids(user) -> list[int]:
+    """The partnerships in which the user holds a partnership role (business manager, chair,
+    administrator)."""
+    person = getattr(user, "person", None)
+    if person is None:
+        return []
+    return [
+        m.partnership_id
+        for m in person.memberships.all()
+        if m.partnership_id and m.role in PARTNERSHIP_ROLES
+    ]
+
+
 def learning_and_gaps(qs: QuerySet, user, *, limit: int | None = 10) -> list[dict]:
     """Escalations with learning or a policy gap recorded, newest first. The words are given
     only for rows the user may see in full: free text can name a child."""
@@ -459,16 +473,29 @@ def learning_and_gaps(qs: QuerySet, user, *, limit: int | None = 10) -> list[dic
     if limit:
         # As in list_rows: pick the rows, then ask about visibility for those alone.
         qs = qs.filter(pk__in=qs.order_by(*ORDER).values("pk")[:limit])
+    # Where the policy sends learning or gaps in policy to the partnership (Kirklees: "records
+    # of any learning should be shared with the KSCP Business unit"; Berkshire: gaps "must be
+    # brought to the attention of the ... Partners"), its partnership roles read the words
+    # even below the partnership stages; the rest of the record stays withheld.
+    mine = partnership_role_ids(user)
     rows = (
         with_visibility(qs, user)
         .annotate(
             learning_text=Case(
                 When(shown_in_full=True, then=F("learning")),
+                When(
+                    Q(partnership_id__in=mine, partnership__learning_to_partnership=True),
+                    then=F("learning"),
+                ),
                 default=Value(""),
                 output_field=CharField(),
             ),
             policy_gap_text=Case(
                 When(shown_in_full=True, then=F("policy_gap")),
+                When(
+                    Q(partnership_id__in=mine, partnership__policy_gaps_to_partnership=True),
+                    then=F("policy_gap"),
+                ),
                 default=Value(""),
                 output_field=CharField(),
             ),

@@ -140,12 +140,15 @@ class ParentsForm(RevisionForm):
 class LearningForm(RevisionForm):
     learning = forms.CharField(
         label="What learning was identified?",
-        help_text="Write 'none identified' if there was none.",
+        help_text="Write 'none identified' if there was none. Do not name the child or family: "
+        "where the partnership's policy says so, the learning is sent to the partnership.",
         widget=forms.Textarea,
         error_messages=required("Enter the learning identified, or 'none identified'"),
     )
     policy_gap = forms.CharField(
-        label="Any gap in policy to refer to the partnership (optional)",
+        label="Any gap in policy or procedure (optional)",
+        help_text="Do not name the child or family: where the partnership's policy says so, "
+        "gaps in policy are sent to the partnership.",
         widget=forms.Textarea,
         required=False,
     )
@@ -171,9 +174,30 @@ class DebriefForm(RevisionForm):
         return {"summary": self.cleaned_data["summary"], "held_on": self.cleaned_data["held_on"]}
 
 
+class ChildFileForm(RevisionForm):
+    recorded_on = DateField(
+        label="When was it recorded on your agency's file for the child?",
+        what="the date it was recorded",
+        not_future=True,
+    )
+    file_reference = forms.CharField(
+        label="Your agency's reference for the child's file",
+        help_text="Your own system's reference, so the record can be found.",
+        max_length=100,
+        error_messages=required("Enter your agency's reference for the child's file")
+        | {"max_length": "The file reference must be 100 characters or fewer"},
+    )
+
+    def call_kwargs(self):
+        return {
+            "recorded_on": self.cleaned_data["recorded_on"],
+            "file_reference": self.cleaned_data["file_reference"],
+        }
+
+
 class CloseForm(RevisionForm):
     declined_reason = forms.CharField(
-        label="If the debrief or learning will not be recorded, say why",
+        label="If no debrief will be held, you can say why (optional)",
         widget=forms.Textarea,
         required=False,
     )

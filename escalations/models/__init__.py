@@ -6,6 +6,7 @@ actions); events: its append-only history; notices: the outbox; conference: chil
 conference concerns; drafts: a challenge being written.
 """
 
+from escalations.models.child_file import ChildFileRecord
 from escalations.models.choices import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -63,6 +64,7 @@ __all__ = [
     "Action",
     "AppendOnlyError",
     "Approval",
+    "ChildFileRecord",
     "ConferenceReason",
     "ConferenceReport",
     "ConferenceReportQuerySet",

@@ -17,6 +17,7 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     APPROVAL_REQUESTED = "approval_requested", "Approval requested"
     APPROVED = "approved", "Approved"
+    CHILD_FILE = "child_file", "Recorded on the child's file"
     RETURNED = "returned", "Returned with comments"
     STEP_ADVANCED = "step_advanced", "Moved to the next step"
     RESOLVED = "resolved", "Resolved"

@@ -50,6 +50,11 @@ class NoticeKind(models.TextChoices):
     )
     CONFERENCE_RESPONSE = "conference_response", "Response to your conference concern"
     REASSIGNED = "reassigned", "Passed to you"
+    # Sent to the partnership where its policy says (ladder file: outcomes_from_stage,
+    # learning_to_partnership, policy_gaps_to_partnership).
+    OUTCOME_TO_PARTNERSHIP = "outcome_to_partnership", "Outcome sent to the partnership"
+    LEARNING_TO_PARTNERSHIP = "learning_to_partnership", "Learning or a policy gap sent"
+    CHILD_FILE_DUE = "child_file_due", "Record it on the child's file"
 
 
 class NoticeQuerySet(models.QuerySet):

@@ -20,9 +20,9 @@ GUIDANCE = {
     NoticeKind.ESCALATED: "An escalation has moved to a stage where you act.",
     NoticeKind.APPROVAL_NEEDED: "An escalation from your agency needs your approval to move on.",
     NoticeKind.APPROVAL_NEEDED_NO_LEAD: "An escalation from your agency needs approval to move "
-    "on, and your agency has no active safeguarding lead in the portal: you are asked to "
-    "approve it, or return it with comments, in the absence of a safeguarding lead. If a "
-    "safeguarding lead is added, the decision passes to them.",
+    "on, and your agency has no active safeguarding lead or line manager in the portal who "
+    "could agree it: you are asked to approve it, or return it with comments, in the absence "
+    "of a safeguarding lead or line manager. If one is added, the decision passes to them.",
     NoticeKind.APPROVED: "Your request to escalate was approved.",
     NoticeKind.RETURNED: "Your request to escalate was returned with comments.",
     NoticeKind.RESOLVED: "An escalation you are part of has been resolved.",
@@ -48,9 +48,21 @@ GUIDANCE = {
     "and ask for a safeguarding lead to be named.",
     NoticeKind.CONFERENCE_RESPONSE: "The agency has responded to the conference concern you "
     "recorded.",
+    NoticeKind.OUTCOME_TO_PARTNERSHIP: "An escalation was resolved at a stage from which the "
+    "partnership's policy sends its outcome to the partnership. Read the outcome.",
+    NoticeKind.LEARNING_TO_PARTNERSHIP: "Learning or a gap in policy was recorded on an "
+    "escalation, and the partnership's policy sends it to the partnership. It is on the "
+    "dashboard's latest learning and policy gaps.",
+    NoticeKind.CHILD_FILE_DUE: "The escalation is resolved, and the partnership's policy asks "
+    "each agency to record it on its own file for the child. Record it there, then confirm it "
+    "in the portal with the date and your file's reference.",
     NoticeKind.REASSIGNED: "Someone who took part in this escalation has left, and their part "
     "has been passed to you. Read it and carry on from where it stands.",
 }
+
+
+# Notices about a stage's time limit: their words say what the clock measures.
+CLOCK_KINDS = (NoticeKind.REMINDER, NoticeKind.OVERDUE, NoticeKind.OVERDUE_MANAGER)
 
 
 # --- who may see a notice ----------------------------------------------------------------
@@ -114,6 +126,12 @@ def notice_summary(notice: Notice) -> dict:
         }
     esc = notice.escalation
     path = escalation_path(esc.reference)
+    if notice.kind in CLOCK_KINDS and esc.stage.clock_measures:
+        # Say what the clock measures: Pan-Cheshire step 1's is the time to raise the issue
+        # with the other agency, not a deadline to resolve it (issue 15).
+        common["guidance"] = (
+            f"{common['guidance']} This stage's time limit measures {esc.stage.clock_measures}."
+        )
     return {
         **common,
         "about": "escalation",

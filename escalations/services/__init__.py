@@ -19,15 +19,20 @@ from escalations.services.acting import (
     notify,
     record_event,
 )
+from escalations.services.child_file import child_file_status, record_on_child_file
 from escalations.services.ladder import (
     FALLBACK_ROLES,
     acting_person,
     advance_step,
     approve,
     counterpart_person,
+    direct_stage,
     escalate,
+    may_move_into,
     next_stage,
+    refer_directly,
     return_with_comments,
+    who_may_move_into,
 )
 from escalations.services.raising import ChildDetails, raise_escalation, submit_escalation
 from escalations.services.recording import (
@@ -57,11 +62,14 @@ __all__ = [
     "advance_step",
     "approve",
     "approvers",
+    "child_file_status",
     "close",
     "counterpart_person",
     "current_episode",
+    "direct_stage",
     "escalate",
     "mark_action_done",
+    "may_move_into",
     "members",
     "next_stage",
     "nobody_to_approve",
@@ -71,14 +79,17 @@ __all__ = [
     "record_debrief",
     "record_event",
     "record_learning",
+    "record_on_child_file",
     "record_parents_informed",
     "record_position",
     "record_response",
+    "refer_directly",
     "reopen",
     "resolve",
     "return_with_comments",
     "set_clock",
     "share_with_partnership",
     "submit_escalation",
+    "who_may_move_into",
     "withdraw",
 ]

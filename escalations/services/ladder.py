@@ -123,6 +123,69 @@ def next_stage(escalation: Escalation) -> Stage | None:
     )
 
 
+def direct_stage(escalation: Escalation) -> Stage | None:
+    """The stage the ladder lets an escalation reach straight from here, past the next one
+    (Kirklees step 6, for "significant policy issues"); None where there is none."""
+    following = next_stage(escalation)
+    if following is None:
+        return None
+    return (
+        escalation.ladder.stages.filter(
+            number__gt=following.number, after_resolution=False, reached_directly=True
+        )
+        .order_by("number")
+        .first()
+    )
+
+
+def refer_directly(
+    escalation: Escalation | int,
+    *,
+    by: Person,
+    reason: str,
+    expected_revision: int | None = None,
+) -> Escalation:
+    """Straight to the stage the ladder lets anyone reach from any stage, with the reason
+    (Kirklees step 6: "the discussions raise significant policy issues"). The same rules as
+    escalate() otherwise: who may move it there, and any approval gate."""
+    reason = require_text(reason, "why it goes straight to that stage")
+    return escalate(
+        escalation, by=by, reason=reason, expected_revision=expected_revision, directly=True
+    )
+
+
+def may_move_into(person: Person, escalation: Escalation, target: Stage) -> bool:
+    """Whether the person may move the escalation into the target stage: anyone who may
+    escalate, unless the stage names who moves it there (Pan-Cheshire step 3: "they must be
+    escalated by a Senior Manager"); then only someone of the raising agency in that role."""
+    if not target.moved_by:
+        return True
+    return any(
+        m.agency_id == escalation.raising_agency_id and m.role in target.moved_by
+        for m in person.memberships.all()
+    )
+
+
+def who_may_move_into(escalation: Escalation, target: Stage) -> str:
+    """'Only a head of service / senior manager of Meadow School may move it to stage 3 (LSCB
+    Board Members): ask Dan Dale.' for a stage that names who moves it there; '' otherwise."""
+    if not target.moved_by:
+        return ""
+    roles = " or ".join(Role(role).label.lower() for role in target.moved_by)
+    agency = escalation.raising_agency
+    people = members(agency, target.moved_by)
+    ask = (
+        f"ask {' or '.join(p.full_name for p in people)}"
+        if people
+        else f"{agency.name} has nobody in that role in the portal: ask your safeguarding lead "
+        "or the partnership's business manager"
+    )
+    return (
+        f"Only a {roles} of {agency.name} may move it to stage {target.number} ({target.name}): "
+        f"{ask}."
+    )
+
+
 def escalate(
     escalation: Escalation | int,
     *,
@@ -130,16 +193,23 @@ def escalate(
     reason: str,
     to: Person | None = None,
     expected_revision: int | None = None,
+    directly: bool = False,
 ) -> Escalation:
-    """Move to the next stage, or ask the raising agency's safeguarding lead first where the
-    ladder says so."""
+    """Move to the next stage (or, `directly`, to the stage the ladder lets anyone reach from
+    any stage), or ask the raising agency's approvers first where the ladder says so."""
     reason = require_text(reason, "why you are escalating")
     with acting_on(escalation, by, Act.ESCALATE, expected_revision=expected_revision) as esc:
-        target = next_stage(esc)
+        target = direct_stage(esc) if directly else next_stage(esc)
+        if directly and target is None:
+            raise ActionRefused("This ladder has no stage to refer it to directly from here.")
+        if directly:
+            reason = f"Referred directly to stage {target.number} ({target.name}): {reason}"
         if target is None:
             raise ActionRefused(
                 "This escalation is at the last stage of the ladder; it can only be resolved."
             )
+        if not may_move_into(by, esc, target):
+            raise ActionRefused(who_may_move_into(esc, target))
         now = timezone.now()
         from_stage = esc.stage.number
         if approvals.needs_approval(target):

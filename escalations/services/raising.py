@@ -94,7 +94,14 @@ def raise_escalation(
     if ladder is None:
         raise ActionRefused(f"{partnership.name} has no ladder loaded yet.")
     stages = {stage.number: stage for stage in ladder.escalation_stages()}
-    if start_stage_number != 1 and not (immediate_risk and partnership.start_at_any_stage):
+    if start_stage_number != 1 and not partnership.start_at_any_stage:
+        # Only policies that give discretion over the starting stage allow a later start
+        # (playgroup, Berkshire); the others give an emergency route instead (issue 15).
+        raise ActionRefused(
+            f"{partnership.name}'s policy starts every escalation at stage 1. If a child is at "
+            f"immediate risk, use its emergency route: {partnership.emergency_summary}"
+        )
+    if start_stage_number != 1 and not immediate_risk:
         raise ActionRefused(
             "Only a challenge with immediate risk of significant harm may start past stage 1."
         )

@@ -8,7 +8,7 @@ from datetime import date
 from django.utils import timezone
 
 from cases.models import Person
-from cases.people import agency_of
+from cases.people import agency_of, partnership_members
 from escalations.clock import current_episode
 from escalations.models import (
     Action,
@@ -30,6 +30,7 @@ from escalations.services.acting import (
     record_event,
     require_text,
 )
+from policies.models import Role
 
 
 def add_note(
@@ -166,6 +167,20 @@ def record_learning(
             f" Policy gap referred: {esc.policy_gap}" if esc.policy_gap else ""
         )
         record_event(esc, EventKind.LEARNING, by, reason=reason)
+        partnership = esc.partnership
+        if (partnership.learning_to_partnership and esc.learning) or (
+            partnership.policy_gaps_to_partnership and esc.policy_gap
+        ):
+            # Kirklees: "records of any learning should be shared with the KSCP Business
+            # unit"; Berkshire: gaps in policies "must be brought to the attention of the
+            # Local Statutory Safeguarding Children Partners". The words reach the
+            # partnership's dashboard (dashboards.queries.learning_and_gaps).
+            notify(
+                esc,
+                NoticeKind.LEARNING_TO_PARTNERSHIP,
+                partnership_members(partnership, [Role.BUSINESS_MANAGER]),
+                occasion=str(esc.event_count),
+            )
     return esc
 
 

@@ -10,6 +10,7 @@ from datetime import date
 from django.utils import timezone
 
 from cases.models import Agency, Person
+from cases.people import partnership_members
 from escalations.clock import end_episode
 from escalations.models import (
     Action,
@@ -28,7 +29,9 @@ from escalations.services.acting import (
     record_event,
     require_text,
 )
+from escalations.services.child_file import ask_for_child_file_records
 from escalations.services.ladder import announce_stage, enter_stage
+from policies.models import Role
 
 
 @dataclass
@@ -96,6 +99,29 @@ def resolve(
             from_state=State.OPEN,
             reason=f"{OutcomeCategory(category).label}: {summary}",
         )
+        partnership = esc.partnership
+        if partnership.outcomes_from_stage and esc.stage.number >= partnership.outcomes_from_stage:
+            # "Decisions and Actions must be recorded and from Stage 4 onwards forwarded to
+            # the Local Statutory Safeguarding Children Partners" (Berkshire); the playgroup's
+            # Board Manager "should be advised of any outcome"; the LSCB keeps Pan-Cheshire's
+            # step 4 outcomes (ladder file: outcomes_from_stage).
+            notify(
+                esc,
+                NoticeKind.OUTCOME_TO_PARTNERSHIP,
+                partnership_members(partnership, [Role.BUSINESS_MANAGER]),
+                episode=episode,
+                occasion=str(esc.event_count),
+            )
+        ask_for_child_file_records(
+            esc,
+            [
+                esc.raised_by,
+                esc.holder,
+                esc.receiving_person,
+                episode.counterpart if episode else None,
+            ],
+            occasion=str(esc.event_count),
+        )
         notify(
             esc,
             NoticeKind.RESOLVED,
@@ -136,14 +162,18 @@ def close(
     declined_reason: str = "",
     expected_revision: int | None = None,
 ) -> Escalation:
-    """Resolved -> closed once the after-resolution steps are recorded, or declined with a reason."""
+    """Resolved -> closed. The debrief and the learning are offered everywhere and never block
+    closing: no policy requires them (Kirklees step 7 "Consideration should also be given";
+    the playgroup "It may be useful"). Only a policy that requires parents and carers to be
+    told (Pan-Cheshire: "Parents and carers should also be informed") needs whether they were
+    recorded first. A reason given for not holding a debrief is kept."""
     with acting_on(escalation, by, Act.CLOSE, expected_revision=expected_revision) as esc:
         declined_reason = declined_reason.strip()
-        has_after_steps = esc.ladder.stages.filter(after_resolution=True).exists()
-        recorded = bool(esc.debrief_summary and esc.learning)
-        if has_after_steps and not recorded and not declined_reason:
+        partnership = esc.partnership
+        if partnership.parents_and_carers_required and esc.parents_informed is None:
             raise ActionRefused(
-                "Record the debrief and the learning before closing, or say why they are not being done."
+                "Record whether parents or carers were told before closing: "
+                f"{partnership.name}'s policy says {partnership.parents_and_carers}"
             )
         if declined_reason:
             esc.debrief_declined_reason = declined_reason

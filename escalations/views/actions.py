@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cases.models import Person
-from escalations import approvals, services
+from escalations import approvals, presenters, services
 from escalations.forms import actions as forms
 from escalations.models import Escalation
 from escalations.permissions import Act, allowed_actions
@@ -27,13 +27,25 @@ from escalations.services import ActionRefused, StaleEscalation
 from escalations.views.common import current_person, visible_escalation
 
 
-def escalate_context(escalation: Escalation, person: Person | None = None) -> dict:
-    """Says where the escalation goes next, and who approves first where the stage has an
-    approval gate (its approvers, or stand-ins in their absence), or that nobody can."""
-    target = services.next_stage(escalation)
+def escalate_context(
+    escalation: Escalation, person: Person | None = None, *, directly: bool = False
+) -> dict:
+    """Says where the escalation goes next (or, `directly`, the stage it may go straight to),
+    and who approves first where the stage has an approval gate (its approvers, or stand-ins
+    in their absence), or that nobody can."""
+    target = services.direct_stage(escalation) if directly else services.next_stage(escalation)
     if target is None:
         return {}
-    context = {"target": target, "target_limit": target.time_limit_in_words(escalation.partnership)}
+    context = {
+        "target": target,
+        "target_limit": target.time_limit_in_words(escalation.partnership),
+        # The next stage as the policy gives it, each rule with its source (issue 15), and
+        # who may move it there where the stage names them (Pan-Cheshire step 3).
+        "policy_rules": presenters.policy_at_stage(target, escalation.partnership),
+        "moved_by_words": ""
+        if person is None or services.may_move_into(person, escalation, target)
+        else services.who_may_move_into(escalation, target),
+    }
     gate = approvals.gate_for(target)
     if gate is not None:
         asked = approvals.approvers(escalation, target, person)
@@ -105,6 +117,29 @@ PAGES: dict[str, ActionPage] = {
         services.escalate,
         template="escalations/actions/escalate.html",
         context=escalate_context,
+    ),
+    "refer-directly": ActionPage(
+        Act.ESCALATE,
+        "Refer it straight to a later stage",
+        "Refer it",
+        "Referred",
+        partial(
+            forms.ReasonForm,
+            label="Why does it go straight to this stage?",
+            message="Enter why it goes straight to this stage",
+        ),
+        services.refer_directly,
+        template="escalations/actions/escalate.html",
+        context=lambda escalation, person: escalate_context(escalation, person, directly=True),
+    ),
+    "child-file": ActionPage(
+        Act.RECORD_CHILD_FILE,
+        "Confirm it is recorded on your agency's file for the child",
+        "Confirm",
+        "Recorded on the child's file",
+        forms.ChildFileForm,
+        services.record_on_child_file,
+        initial=lambda: {"recorded_on": timezone.localdate()},
     ),
     "approve": ActionPage(
         Act.APPROVE,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from audit.log import record_read
-from escalations import approvals, presenters
+from escalations import approvals, presenters, services
 from escalations.models import Action, EventKind, State
 from escalations.permissions import Act, allowed_actions
 from escalations.record.services import record_copies_for
@@ -70,6 +70,12 @@ ACTION_LINKS = [
         "Share with the partnership",
         "govuk-button govuk-button--secondary",
     ),
+    (
+        Act.RECORD_CHILD_FILE,
+        "child-file",
+        "Confirm it is recorded on your child's file",
+        "govuk-button govuk-button--secondary",
+    ),
     (Act.CLOSE, "close", "Close", "govuk-button"),
     (Act.REOPEN, "reopen", "Reopen", "govuk-button govuk-button--secondary"),
     (Act.WITHDRAW, "withdraw", "Withdraw", "govuk-button govuk-button--warning"),
@@ -81,6 +87,7 @@ AFTER_RESOLUTION_ACTS = {Act.RECORD_PARENTS, Act.RECORD_LEARNING, Act.RECORD_DEB
 
 def action_links(escalation, allowed: frozenset[Act]) -> list[dict]:
     links = []
+    direct = services.direct_stage(escalation) if Act.ESCALATE in allowed else None
     for act, slug, label, classes in ACTION_LINKS:
         if act not in allowed:
             continue
@@ -95,6 +102,15 @@ def action_links(escalation, allowed: frozenset[Act]) -> list[dict]:
                 "classes": classes,
             }
         )
+        if act == Act.ESCALATE and direct is not None:
+            # Kirklees step 6 from any stage ("significant policy issues"), with its reason.
+            links.append(
+                {
+                    "href": f"/escalations/{escalation.reference}/refer-directly/",
+                    "label": f"Refer straight to stage {direct.number}: {direct.name}",
+                    "classes": "govuk-button govuk-button--secondary",
+                }
+            )
     return links
 
 
@@ -154,7 +170,14 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         ),
         "outcomes": outcomes,
         "deadline": deadline,
+        # What the policy says at the stage it stands at, with each rule's source (issue 15).
+        "policy_rules": presenters.policy_at_stage(escalation.stage, escalation.partnership)
+        if escalation.is_live
+        else [],
         "approval_request": approval_request,
+        "child_files": services.child_file_status(escalation)
+        if escalation.partnership.child_file_record and escalation.resolved_on
+        else [],
         "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
         # The request as escalate() typed it: the asker's words, and who was asked where
         # stand-ins were (escalations.approvals.request_note).

@@ -1,10 +1,10 @@
-"""Approval when the raising agency has no active safeguarding lead (Kirklees: "the challenging
-agency's Safeguarding Lead and/ or the relevant Line Manager"; Berkshire: "line manager (where
-there is no safeguarding lead ...)").
+"""Approval when the raising agency has no active approver. Kirklees stage 2 is agreed by
+"the challenging agency's Safeguarding Lead and/ or the relevant Line Manager"; while the
+agency has neither (besides whoever asked), its senior manager decides in their absence.
 
 Meadow School: Alice (practitioner) raises it, Bob is her line manager, Carol the safeguarding
-lead, Dan the headteacher (senior manager). Kirklees stage 2 needs the lead's approval. Carol
-leaving (her account deactivated) is what leaves the school without a lead.
+lead, Dan the headteacher (senior manager). Carol and Bob leaving (their accounts
+deactivated) is what leaves the school without an approver.
 """
 
 from datetime import datetime
@@ -62,7 +62,7 @@ def asked(esc: Escalation, kind=ASKED) -> list[str]:
 
 
 def test_without_a_lead_the_senior_manager_is_asked_and_approves_in_the_leads_absence(world):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     esc = services.escalate(OpenEscalationFactory(), by=world.alice, reason="No reply from CSC.")
     assert esc.state == State.AWAITING_APPROVAL
     assert asked(esc) == ["dan"]
@@ -72,49 +72,53 @@ def test_without_a_lead_the_senior_manager_is_asked_and_approves_in_the_leads_ab
     request = esc.events.get(kind=EventKind.APPROVAL_REQUESTED)
     assert request.reason.startswith("No reply from CSC.")
     assert "Meadow School has no active safeguarding lead" in request.reason
-    assert "in the absence of a safeguarding lead of its senior manager, Dan Dale" in request.reason
-    # The senior manager decides; the line manager does not while there is a senior manager.
+    assert (
+        "in the absence of a safeguarding lead or line manager of its senior manager, Dan Dale"
+        in request.reason
+    )
     assert may_decide(world.dan, esc)
-    assert not may_decide(world.bob, esc)
     assert not may_decide(world.alice, esc)
     esc = services.approve(esc, by=fresh(world.dan), comments="Agreed: put it in writing.")
     assert (esc.state, esc.stage.number) == (State.OPEN, 2)
     approved = esc.events.get(kind=EventKind.APPROVED)
     assert approved.reason == (
         "Agreed: put it in writing.\n\nApproved by Dan Dale, senior manager of Meadow School, "
-        "in the absence of a safeguarding lead."
+        "in the absence of a safeguarding lead or line manager."
     )
     assert esc.approvals.get().decided_by == world.dan
 
 
-def test_the_line_manager_is_asked_when_there_is_no_senior_manager_either(world):
-    deactivate(world.carol, world.dan)
+def test_the_line_manager_agrees_as_well_as_the_lead(world):
+    """Kirklees: "escalated to the challenging agency's Safeguarding Lead and/ or the relevant
+    Line Manager, to agree and record": both are asked, either decides, nobody stands in."""
     esc = AwaitingApprovalEscalationFactory()
-    assert asked(esc) == ["bob"]
-    assert may_decide(world.bob, esc)
+    assert asked(esc, NoticeKind.APPROVAL_NEEDED) == ["bob", "carol"]
+    assert asked(esc) == []
+    assert may_decide(world.bob, esc) and may_decide(world.carol, esc)
+    assert not may_decide(world.dan, esc)
+    deactivate(world.carol)
+    assert may_decide(world.bob, esc) and not may_decide(world.dan, esc)
     esc = services.return_with_comments(esc, by=fresh(world.bob), comments="Call CSC first.")
     assert esc.state == State.OPEN
     returned = esc.events.get(kind=EventKind.RETURNED)
-    assert returned.reason.endswith(
-        "Returned by Bob Baker, line manager of Meadow School, in the absence of a "
-        "safeguarding lead."
-    )
+    assert returned.reason == "Call CSC first."
 
 
 def test_whoever_asked_never_approves_their_own_request(world):
     deactivate(world.carol)
-    # Dan, the only senior manager, asks: the line manager is asked instead, never Dan.
-    esc = AwaitingApprovalEscalationFactory(asked_by=world.dan)
-    assert asked(esc) == ["bob"]
-    assert not may_decide(world.dan, esc)
-    assert may_decide(world.bob, esc)
+    # Bob, the only line manager left, asks: he is an approver, but not of his own request,
+    # so the senior manager is asked instead.
+    esc = AwaitingApprovalEscalationFactory(asked_by=world.bob)
+    assert asked(esc) == ["dan"]
+    assert not may_decide(world.bob, esc)
+    assert may_decide(world.dan, esc)
     with pytest.raises(ActionRefused):
-        services.approve(esc, by=fresh(world.dan))
+        services.approve(esc, by=fresh(world.bob))
     assert Escalation.objects.get(pk=esc.pk).state == State.AWAITING_APPROVAL
 
 
 def test_a_lead_added_later_takes_the_decision_over(world):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     esc = AwaitingApprovalEscalationFactory()
     assert may_decide(world.dan, esc)
     nell = make_person("nell", "Nell Nash", (world.school, Role.SAFEGUARDING_LEAD, "New DSL"))
@@ -136,7 +140,7 @@ def test_with_nobody_to_approve_the_escalate_is_refused_and_nothing_changes(worl
         services.escalate(esc, by=fresh(world.alice), reason="No reply from CSC.")
     message = str(refused.value)
     assert (
-        "Meadow School has no active safeguarding lead, senior manager or line manager" in message
+        "Meadow School has no active safeguarding lead, line manager or senior manager" in message
     )
     assert "Contact Ivan Ives, the business manager of Kirklees" in message
     assert "Nothing was changed" in message
@@ -152,12 +156,22 @@ def test_with_nobody_to_approve_the_escalate_is_refused_and_nothing_changes(worl
     assert Notice.objects.count() == notices
 
 
-def test_a_manager_who_is_the_only_one_left_is_told_nobody_else_can_approve(world):
-    deactivate(world.carol, world.dan)
+def test_a_stand_in_who_is_the_only_one_left_is_told_nobody_else_can_approve(world):
+    deactivate(world.carol, world.bob)
     esc = OpenEscalationFactory()
-    with pytest.raises(ActionRefused, match="line manager in the portal other than you"):
-        services.escalate(esc, by=fresh(world.bob), reason="No reply from CSC.")
+    with pytest.raises(ActionRefused, match="senior manager in the portal other than you"):
+        services.escalate(esc, by=fresh(world.dan), reason="No reply from CSC.")
     assert Escalation.objects.get(pk=esc.pk).state == State.OPEN
+
+
+def test_an_approver_who_is_the_only_one_left_agrees_their_own_request(world):
+    """The one-person group: "the designated/named safeguarding professional may be the same
+    worker as the professional identifying the concern" (Pan-Cheshire)."""
+    deactivate(world.carol, world.dan)
+    esc = services.escalate(OpenEscalationFactory(), by=fresh(world.bob), reason="No reply.")
+    assert may_decide(world.bob, esc)
+    esc = services.approve(esc, by=fresh(world.bob))
+    assert esc.stage.number == 2
 
 
 @pytest.mark.parametrize(
@@ -165,7 +179,7 @@ def test_a_manager_who_is_the_only_one_left_is_told_nobody_else_can_approve(worl
     [
         ((), "alice"),
         (("carol",), "alice"),
-        (("carol", "dan"), "alice"),
+        (("carol", "bob"), "alice"),
         (("carol",), "dan"),
         (("carol",), "bob"),
         (("carol", "dan"), "bob"),
@@ -193,8 +207,8 @@ def test_approving_in_the_leads_absence_costs_at_most_one_query(world, django_as
     deactivate(world.carol)
     esc = load(AwaitingApprovalEscalationFactory())
     people = {name: fresh(getattr(world, name)) for name in ("alice", "bob", "dan", "erin")}
-    # Only a manager of the raising agency without the lead role, while it awaits approval.
-    for name, queries in {"alice": 0, "erin": 0, "bob": 1, "dan": 1}.items():
+    # Only a stand-in of the raising agency (not an approver), while it awaits approval.
+    for name, queries in {"alice": 0, "erin": 0, "bob": 0, "dan": 1}.items():
         with django_assert_num_queries(queries):
             allowed_actions(people[name], esc, participant=False)
     # Nothing extra while it is open: the manager costs what the practitioner costs.
@@ -215,10 +229,10 @@ def sweep_now() -> None:
 
 def test_the_sweep_tells_the_stand_in_when_the_last_lead_leaves_after_the_request(world):
     esc = AwaitingApprovalEscalationFactory()
-    assert asked(esc, NoticeKind.APPROVAL_NEEDED) == ["carol"]
+    assert asked(esc, NoticeKind.APPROVAL_NEEDED) == ["bob", "carol"]
     sweep_now()
-    assert asked(esc) == []  # the lead is still there: nobody else is asked
-    deactivate(world.carol)
+    assert asked(esc) == []  # the approvers are still there: nobody else is asked
+    deactivate(world.carol, world.bob)
     assert may_decide(world.dan, esc)  # reachable at once; the sweep makes sure he hears
     sweep_now()
     assert asked(esc) == ["dan"]
@@ -229,7 +243,7 @@ def test_the_sweep_tells_the_stand_in_when_the_last_lead_leaves_after_the_reques
 
 
 def test_the_sweep_does_not_repeat_a_request_already_put_to_the_stand_in(world):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     esc = AwaitingApprovalEscalationFactory()
     other = OpenEscalationFactory()
     sweep_now()
@@ -241,7 +255,7 @@ def test_the_sweep_does_not_repeat_a_request_already_put_to_the_stand_in(world):
 
 
 def test_the_approvals_page_lists_it_for_the_manager_standing_in(client, world):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     esc = AwaitingApprovalEscalationFactory()
     other = OpenEscalationFactory()
     sign_in(client, world.dan)
@@ -249,34 +263,34 @@ def test_the_approvals_page_lists_it_for_the_manager_standing_in(client, world):
     assert response.status_code == 200
     content = response.content.decode()
     assert esc.reference in content and other.reference not in content
-    # Bob may open it (his agency has no lead) but it is not his to decide while Dan is there.
-    sign_in(client, world.bob)
-    assert esc.reference not in client.get("/approvals/").content.decode()
-    # A manager of an agency that has its lead still gets no queue; a practitioner neither.
+    # Another agency's line manager has a queue, without this one in it; a practitioner none.
     sign_in(client, world.frank)
-    assert client.get("/approvals/").status_code == 403
+    assert esc.reference not in client.get("/approvals/").content.decode()
     sign_in(client, world.alice)
     assert client.get("/approvals/").status_code == 403
 
 
 def test_the_home_page_counts_it_for_the_manager_standing_in(client, world):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     AwaitingApprovalEscalationFactory()
     sign_in(client, world.dan)
     assert b"1 escalation waiting for your approval" in client.get("/").content
-    sign_in(client, world.bob)
+    sign_in(client, world.frank)
     assert b"waiting for your approval" not in client.get("/").content
 
 
 def test_the_escalation_page_offers_the_stand_in_the_decision_and_says_why(client, world):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     esc = AwaitingApprovalEscalationFactory()
     sign_in(client, world.dan)
     content = client.get(f"/escalations/{esc.reference}/").content.decode()
     assert "Approve the escalation" in content
     assert "Waiting for approval to move to stage 2" in content
-    assert "in the absence of a safeguarding lead of its senior manager, Dan Dale" in content
-    sign_in(client, world.bob)
+    assert (
+        "in the absence of a safeguarding lead or line manager of its senior manager, Dan Dale"
+        in content
+    )
+    sign_in(client, world.alice)
     assert (
         "Approve the escalation"
         not in client.get(f"/escalations/{esc.reference}/").content.decode()
@@ -284,12 +298,12 @@ def test_the_escalation_page_offers_the_stand_in_the_decision_and_says_why(clien
 
 
 def test_the_escalate_page_says_who_will_approve_or_that_nobody_can(client, world):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     esc = OpenEscalationFactory()
     sign_in(client, world.alice)
     content = client.get(f"/escalations/{esc.reference}/escalate/").content.decode()
     assert "its senior manager, Dan Dale, will be asked to approve it in their absence" in content
-    deactivate(world.dan, world.bob)
+    deactivate(world.dan)
     content = client.get(f"/escalations/{esc.reference}/escalate/").content.decode()
     assert "Contact Ivan Ives, the business manager of Kirklees" in content
     response = client.post(
@@ -308,7 +322,7 @@ def test_the_escalate_page_says_who_will_approve_or_that_nobody_can(client, worl
 def test_the_stand_ins_pages_stay_within_their_query_budgets(
     client, world, url, budget, django_assert_max_num_queries
 ):
-    deactivate(world.carol)
+    deactivate(world.carol, world.bob)
     latest = [AwaitingApprovalEscalationFactory() for _ in range(3)][-1]
     path = f"/escalations/{latest.reference}/" if url == "escalation" else url
     sign_in(client, world.dan)

@@ -72,8 +72,6 @@ def test_escalation_climbs_to_the_partnership_and_is_resolved_and_closed(world):
     )
     esc.refresh_from_db()
     assert esc.state == State.RESOLVED
-    with pytest.raises(ActionRefused, match="debrief"):
-        services.close(esc, by=world.alice)
     services.record_learning(esc, by=world.alice, learning="Share disclosures the same day.")
     services.record_debrief(
         esc, by=world.carol, summary="Joint debrief held.", held_on=date(2026, 11, 20)
@@ -103,14 +101,51 @@ def test_withdrawal_needs_a_reason_and_is_recorded(world):
     assert esc.outcomes.get().category == "withdrawn"
 
 
-def test_immediate_risk_may_start_at_any_stage_and_alerts_the_safeguarding_lead(world):
-    esc = OpenEscalationFactory(immediate_risk=True, start_stage_number=3)
-    assert esc.stage.number == 3
+def test_immediate_risk_alerts_the_safeguarding_lead(world):
+    esc = OpenEscalationFactory(immediate_risk=True)
     assert Notice.objects.filter(
         escalation=esc, kind=NoticeKind.IMMEDIATE_RISK, recipient=world.carol, urgent=True
     ).exists()
+
+
+def test_only_berkshire_and_the_playgroup_may_start_past_stage_1(world):
+    """Berkshire: "instigate all of the stages within a short period of time"; playgroup:
+    "discretion should be used as to which stage is initiated". Kirklees and Pan-Cheshire
+    give an emergency route instead, and Lincolnshire says escalate urgently."""
+    berkshire = services.ChildDetails(home_partnership=world.berkshire, given_names="Sky")
+    esc = OpenEscalationFactory(
+        by=world.oscar,
+        child=berkshire,
+        receiving_agency=world.constabulary,
+        receiving_person=None,
+        immediate_risk=True,
+        start_stage_number=3,
+    )
+    assert esc.stage.number == 3
     with pytest.raises(ActionRefused, match="immediate risk"):
-        OpenEscalationFactory(start_stage_number=3)
+        OpenEscalationFactory(
+            by=world.oscar,
+            child=services.ChildDetails(home_partnership=world.berkshire, given_names="Sky"),
+            receiving_agency=world.constabulary,
+            receiving_person=None,
+            start_stage_number=3,
+        )
+    with pytest.raises(ActionRefused, match=r"starts every escalation at stage 1.*01484 414960"):
+        services.raise_escalation(
+            by=world.alice,
+            child=services.ChildDetails(home_partnership=world.kirklees, given_names="Poppy"),
+            raising_agency=world.school,
+            receiving_agency=world.csc,
+            receiving_person=None,
+            pathway="referral",
+            natures=["referral_decision"],
+            details="CSC declined the referral despite new disclosures.",
+            outcome_sought="The referral is reconsidered by a manager.",
+            interim_safety="The school's DSL checks in with Poppy daily.",
+            initial_discussion_on=date(2026, 11, 2),
+            immediate_risk=True,
+            start_stage_number=3,
+        )
 
 
 def test_a_stale_form_is_refused_and_changes_nothing(world):

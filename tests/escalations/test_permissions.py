@@ -72,7 +72,8 @@ MATRIX = {
     "awaiting approval": everyone_else(
         {
             "alice": RAISER | {A.WITHDRAW},
-            "bob": RAISING_MANAGER | {A.WITHDRAW},
+            # Kirklees: "Safeguarding Lead and/ or the relevant Line Manager, to agree".
+            "bob": RAISING_MANAGER | {A.WITHDRAW, A.APPROVE, A.RETURN_WITH_COMMENTS},
             "carol": RAISING_MANAGER | {A.WITHDRAW, A.APPROVE, A.RETURN_WITH_COMMENTS},
             "dan": RAISING_MANAGER | {A.WITHDRAW},
             "erin": CHALLENGED,
@@ -81,19 +82,26 @@ MATRIX = {
             "heidi": CHALLENGED_MANAGER,
         }
     ),
+    # Kirklees asks each agency to record it on its own file for the child ("a clear record
+    # ... kept by all agencies involved"): both sides confirm, resolved or closed.
     "resolved": everyone_else(
         {
-            "alice": RAISER | {A.CLOSE, A.REOPEN},
-            "bob": RAISING_MANAGER | {A.CLOSE, A.REOPEN},
-            "carol": RAISING_MANAGER | {A.CLOSE, A.REOPEN},
-            "dan": RAISING_MANAGER | {A.CLOSE, A.REOPEN},
-            "erin": CHALLENGED,
-            "frank": CHALLENGED_MANAGER,
-            "grace": CHALLENGED_MANAGER,
-            "heidi": CHALLENGED_MANAGER,
+            "alice": RAISER | {A.CLOSE, A.REOPEN, A.RECORD_CHILD_FILE},
+            "bob": RAISING_MANAGER | {A.CLOSE, A.REOPEN, A.RECORD_CHILD_FILE},
+            "carol": RAISING_MANAGER | {A.CLOSE, A.REOPEN, A.RECORD_CHILD_FILE},
+            "dan": RAISING_MANAGER | {A.CLOSE, A.REOPEN, A.RECORD_CHILD_FILE},
+            "erin": CHALLENGED | {A.RECORD_CHILD_FILE},
+            "frank": CHALLENGED_MANAGER | {A.RECORD_CHILD_FILE},
+            "grace": CHALLENGED_MANAGER | {A.RECORD_CHILD_FILE},
+            "heidi": CHALLENGED_MANAGER | {A.RECORD_CHILD_FILE},
         }
     ),
-    "closed": everyone_else({}),
+    "closed": everyone_else(
+        {
+            name: {A.RECORD_CHILD_FILE}
+            for name in ("alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi")
+        }
+    ),
     "withdrawn": everyone_else({}),
     # Stage 5 brings the Kirklees partnership in: its business manager and chair may decide.
     "open at the partnership stage": everyone_else(

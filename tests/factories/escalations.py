@@ -146,6 +146,14 @@ class DraftEscalationFactory(factory.Factory):
     def _create(cls, model_class, *args, **kwargs) -> Escalation:
         raising = {name: value for name, value in kwargs.items() if name in RAISING}
         params = {name: value for name, value in kwargs.items() if name not in RAISING}
+        start = raising.get("start_stage_number", 1)
+        if start != 1 and not raising["child"].home_partnership.start_at_any_stage:
+            # Only the playgroup and Berkshire policies let a challenge start past stage 1
+            # (issue 15); elsewhere the escalation is raised at stage 1 and, once submitted,
+            # climbed there.
+            raising["start_stage_number"] = 1
+            escalation = cls.reach(services.raise_escalation(**raising), params)
+            return fresh(climb(escalation, start) if raising.get("submit") else escalation)
         escalation = cls.reach(services.raise_escalation(**raising), params)
         if params:
             raise TypeError(f"{cls.__name__} does not take {', '.join(sorted(params))}.")

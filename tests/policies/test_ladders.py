@@ -57,7 +57,8 @@ EXPECTED = {
         "limits": [POLICY_1, LOCAL_5, LOCAL_5, POLICY_5],
         "partnership": [4],
         "record": [4],  # the Appendix A form
-        "approval": [2],
+        # Step 1: "notify their agency's Safeguarding Lead/Line Manager": no approval.
+        "approval": [],
         "after": {},
     },
     "berkshire": {
@@ -70,7 +71,8 @@ EXPECTED = {
         "limits": [POLICY_1, LOCAL_5, LOCAL_5, LOCAL_5],
         "partnership": [4],  # "from Stage 4 onwards forwarded to the ... Partners"
         "record": [4],
-        "approval": [2],
+        # "direct communication" with the designated professional: no approval.
+        "approval": [],
         "after": {5: "Conclusion"},
     },
     "lincolnshire": {
@@ -83,7 +85,7 @@ EXPECTED = {
         "limits": [LOCAL_5] * 4,  # the policy states no time limit
         "partnership": [4],
         "record": [4],
-        "approval": [4],
+        "approval": [],  # "Senior Liaison officers can advise": advice, not approval
         "after": {},
     },
     "playgroup": {
@@ -97,7 +99,7 @@ EXPECTED = {
         "limits": [LOCAL_5] * 5,  # "as speedily as possible"
         "partnership": [3, 4, 5],  # the Board Manager is told at stage 3
         "record": [3],
-        "approval": [4],
+        "approval": [],  # "the manager reports to ... designated safeguarding representative"
         "after": {6: "Debrief"},
     },
 }
@@ -125,6 +127,7 @@ def test_describe_policy_json_has_the_keys_the_issue_names(ladders, slug):
         assert set(stage) >= STAGE_KEYS
         limit = stage["time_limit"]
         assert limit is None or set(limit) == {"value", "unit", "source"}
+        assert limit is None or stage["clock_measures"].startswith("the time ")
 
 
 @pytest.mark.parametrize(
@@ -185,22 +188,41 @@ def test_kirklees_emergency_route_gives_duty_and_advice_and_999(ladders):
     phones = [c["phone"] for c in emergency["contacts"]]
     assert phones == ["01484 414960", "999"]
     assert "Duty & Advice" in emergency["summary"]
-    assert emergency["start_at_any_stage"] is True
+    # An emergency route, not a later start: the protocol gives no discretion on the stage.
+    assert emergency["start_at_any_stage"] is False
 
 
 @pytest.mark.parametrize(
-    ("slug", "words", "phones"),
+    ("slug", "words", "phones", "any_stage"),
     [
-        ("pan-cheshire", "Contact and Referral Team", [""]),
-        ("berkshire", "999", ["999"]),
-        ("playgroup", "discretion", []),
+        ("pan-cheshire", "Contact and Referral Team", [""], False),
+        # "it may be required to instigate all of the stages within a short period of time"
+        ("berkshire", "999", ["999"], True),
+        # "discretion should be used as to which stage is initiated"
+        ("playgroup", "discretion", [], True),
+        ("lincolnshire", "urgent action", [], False),
     ],
 )
-def test_other_emergency_routes_are_the_policies_own(ladders, slug, words, phones):
+def test_other_emergency_routes_are_the_policies_own(ladders, slug, words, phones, any_stage):
+    """Only the playgroup and Berkshire give discretion over the starting stage."""
     emergency = ladders[slug]["emergency"]
     assert words in emergency["summary"]
     assert [c["phone"] for c in emergency["contacts"]] == phones
-    assert emergency["start_at_any_stage"] is True
+    assert emergency["start_at_any_stage"] is any_stage
+
+
+@pytest.mark.parametrize(
+    ("slug", "effective"),
+    [
+        ("kirklees", None),
+        ("pan-cheshire", "2016-05-01"),
+        ("berkshire", None),
+        ("lincolnshire", "2010-05-05"),
+        ("playgroup", None),
+    ],
+)
+def test_effective_dates_only_where_the_policy_states_one(ladders, slug, effective):
+    assert ladders[slug]["effective_date"] == effective
 
 
 def test_a_changed_partnership_default_shows_on_local_default_stages_only(ladders):

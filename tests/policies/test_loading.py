@@ -73,8 +73,8 @@ def test_a_changed_file_makes_a_new_version_and_open_escalations_stay_on_theirs(
     assert esc.ladder == old_ladder
 
     def stage_one_three_days(data):
-        data["ladder"]["stages"][0]["time_limit"] = {"value": 3, "unit": "working_days"}
-        data["ladder"]["stages"][2]["time_limit"] = {"value": 2, "unit": "working_days"}
+        data["ladder"]["stages"][0]["time_limit"].update(value=3)
+        data["ladder"]["stages"][2]["time_limit"].update(value=2)
 
     edit(ladder_copy, "kirklees", stage_one_three_days)
     output = load(ladder_copy)
@@ -126,7 +126,35 @@ def missing_prefix(data):
 
 
 def zero_limit(data):
-    data["ladder"]["stages"][0]["time_limit"] = {"value": 0, "unit": "working_days"}
+    data["ladder"]["stages"][0]["time_limit"].update(value=0)
+
+
+def unsourced_rule(data):
+    del data["ladder"]["stages"][4]["rules"]["sent"]
+
+
+def quote_without_section(data):
+    data["ladder"]["stages"][1]["rules"]["approval"] = {"quote": "to agree and record"}
+
+
+def both_policy_and_local(data):
+    data["ladder"]["stages"][0]["rules"]["who"]["local_choice"] = {"by": "X", "reason": "Y"}
+
+
+def local_choice_without_reason(data):
+    data["ladder"]["stages"][0]["rules"]["who"] = {"local_choice": {"by": "Kirklees"}}
+
+
+def rule_for_nothing(data):
+    data["ladder"]["stages"][0]["rules"]["approval"] = {"policy_section": "S", "quote": "Q"}
+
+
+def clock_without_measure(data):
+    del data["ladder"]["stages"][2]["time_limit"]["measures"]
+
+
+def partnership_rule_unsourced(data):
+    del data["partnership"]["rules"]["emergency"]
 
 
 @pytest.mark.parametrize(
@@ -139,6 +167,13 @@ def zero_limit(data):
         (bad_phone, "partnership.emergency.contacts[0].phone", "digits and spaces"),
         (missing_prefix, "partnership.reference_prefix", "is required"),
         (zero_limit, "ladder.stages[0].time_limit.value", "at least 1"),
+        (unsourced_rule, "ladder.stages[4].rules.sent", "policy_section and quote, or local"),
+        (quote_without_section, "ladder.stages[1].rules.approval", "must say where the rule"),
+        (both_policy_and_local, "ladder.stages[0].rules.who", "not both"),
+        (local_choice_without_reason, "ladder.stages[0].rules.who.local_choice.reason", "required"),
+        (rule_for_nothing, "ladder.stages[0].rules.approval", "does not state this rule"),
+        (clock_without_measure, "ladder.stages[2].time_limit.measures", "what the clock measures"),
+        (partnership_rule_unsourced, "partnership.rules.emergency", "is required"),
     ],
 )
 def test_a_bad_file_names_the_file_and_field_and_changes_nothing(

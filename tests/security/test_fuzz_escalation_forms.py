@@ -321,6 +321,8 @@ ACTION_CASES = {
     "position": ("erin", open_escalation),
     "response": ("erin", open_escalation),
     "escalate": ("alice", open_escalation),
+    "refer-directly": ("alice", open_escalation),
+    "child-file": ("alice", resolved),
     "approve": ("carol", awaiting_approval),
     "return": ("carol", awaiting_approval),
     "next-step": ("oscar", berkshire_open),

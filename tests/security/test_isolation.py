@@ -400,7 +400,12 @@ def oversees(facts, esc: Escalation) -> bool:
 
 
 def leads_raising_agency(facts, esc: Escalation) -> bool:
-    return ("safeguarding_lead", esc.raising_agency_id) in facts.agency_roles
+    """A safeguarding lead or line manager of the raising agency: Kirklees' gate is agreed by
+    "the challenging agency's Safeguarding Lead and/ or the relevant Line Manager"."""
+    return any(
+        (role, esc.raising_agency_id) in facts.agency_roles
+        for role in ("safeguarding_lead", "line_manager")
+    )
 
 
 # The person's own lists: name -> (path, who may open it, which escalations it must list, which
@@ -416,11 +421,16 @@ PERSONAL_LISTS = {
         oversees,
         oversees,
     ),
-    # A safeguarding lead approves a formal escalation from their agency.
+    # A safeguarding lead or line manager agrees a formal escalation from their agency (not
+    # their own request, where anyone else can).
     "approvals": (
         "/approvals/",
-        lambda f: any(r == "safeguarding_lead" for r, _ in f.agency_roles),
-        lambda f, e: e.state == State.AWAITING_APPROVAL and leads_raising_agency(f, e),
+        lambda f: any(r in ("safeguarding_lead", "line_manager") for r, _ in f.agency_roles),
+        lambda f, e: (
+            e.state == State.AWAITING_APPROVAL
+            and leads_raising_agency(f, e)
+            and e.approval_requested_by_id != f.id
+        ),
         lambda f, e: e.state == State.AWAITING_APPROVAL and leads_raising_agency(f, e),
     ),
     # Everyone has a notice about every escalation (notices_for_everyone): the page lists those

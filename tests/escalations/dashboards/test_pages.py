@@ -122,13 +122,18 @@ def test_list_rows_identify_a_child_only_once_the_partnership_sees_the_record(cl
     assert [row[1] for row in rows[1:] if row[0] != dataset.partnership.reference] == [""] * 4
 
 
-def test_learning_text_is_shown_only_for_records_the_partnership_sees(client, dataset):
+def test_kirklees_learning_and_policy_issues_reach_the_business_unit_without_the_record(
+    client, dataset
+):
+    """Kirklees: "records of any learning should be shared with the KSCP Business unit", and
+    "significant policy issues" go to its Business Unit Manager: the words are shown to the
+    partnership even below its stages, the reference (and so the record) still withheld."""
     sign_in(client, dataset.world.ivan)
     body = client.get(KIRKLEES + "/dashboard/").content.decode()
     assert "Meet face to face sooner." in body
-    assert "Share disclosures the same day." not in body
-    assert "threshold guide" not in body
-    assert "Recorded (not shared with the partnership)" in body
+    assert "Share disclosures the same day." in body
+    assert "threshold guide" in body
+    assert "Not shared with the partnership" in body
 
 
 def test_the_report_lists_every_escalation_that_reached_the_partnership(client, dataset):
