@@ -39,7 +39,7 @@ def test_what_i_raised_is_listed_even_when_someone_else_holds_it(client, world):
     assert escalation.holder == world.bob
     sign_in(client, world.alice)
     content = client.get("/").content.decode()
-    assert escalation.reference in content.split("What I raised")[1]
+    assert escalation.reference in content.split("Challenges I raised")[1]
 
 
 def test_a_manager_sees_the_agencys_escalations_and_a_practitioner_does_not(client, world):
