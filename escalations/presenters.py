@@ -167,3 +167,101 @@ def ladder_steps(
             )
         )
     return steps
+
+
+@dataclass(frozen=True)
+class Party:
+    """One person (or the people) who must act, in words: names, their agency, what to do."""
+
+    names: str
+    agency: str
+    to_do: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the escalation stands, for the summary at the top of its page: who must act now,
+    in which agency, what they must do and by when; who holds it for the raising agency."""
+
+    status: str
+    must_act: list[Party]
+    holder: Party | None
+    by_when: str
+
+
+def _people_in_words(people) -> str:
+    names = [p.full_name for p in people if p is not None]
+    if len(names) <= 1:
+        return names[0] if names else ""
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def standing(
+    escalation: Escalation,
+    *,
+    counterpart=None,
+    approvers=None,
+    deadline: Deadline | None = None,
+) -> Standing:
+    """What is true now, said once: an escalation waiting for approval has not moved yet, and
+    says who must approve; an open one says who must answer for the challenged agency and who
+    holds it for the challenging one; a finished one says that nobody need act."""
+    by_when = f"{deadline.words.capitalize()} (by {deadline.when})" if deadline else ""
+    stage = f"stage {escalation.stage.number}: {escalation.stage.name}"
+    holder = (
+        Party(escalation.holder.full_name, escalation.raising_agency.name, "")
+        if escalation.holder
+        else None
+    )
+    if escalation.state == State.AWAITING_APPROVAL and escalation.pending_stage:
+        pending = escalation.pending_stage
+        gate = approvals.gate_for(pending) or approvals.LEAD_GATE
+        return Standing(
+            status=f"Waiting for approval to move from {stage} to stage {pending.number}: "
+            f"{pending.name}. It has not moved yet.",
+            must_act=[
+                Party(
+                    _people_in_words(approvers or []) or gate.approvers_in_words.capitalize(),
+                    escalation.raising_agency.name,
+                    f"Approve or return the request to move to stage {pending.number}",
+                )
+            ],
+            holder=holder,
+            by_when=by_when,
+        )
+    if escalation.state == State.OPEN:
+        responder = counterpart or escalation.receiving_person
+        must_act = [
+            Party(
+                responder.full_name if responder else "Nobody named yet",
+                escalation.receiving_agency.name,
+                "Respond to the challenge",
+            )
+        ]
+        if holder:
+            must_act.append(
+                Party(
+                    holder.names,
+                    holder.agency,
+                    "Resolve it, or escalate it if there is no agreement",
+                )
+            )
+        return Standing(f"Open at {stage}", must_act, holder, by_when)
+    if escalation.state == State.RESOLVED:
+        return Standing(
+            f"Resolved at {stage}",
+            [
+                Party(
+                    holder.names,
+                    holder.agency,
+                    "Record the learning and the debrief, then close it",
+                )
+            ]
+            if holder
+            else [],
+            holder,
+            "",
+        )
+    return Standing(
+        f"{escalation.get_state_display()} at {stage}. Nobody needs to act.", [], None, ""
+    )

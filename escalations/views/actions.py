@@ -19,9 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cases.models import Person
-from escalations import approvals, services
+from escalations import approvals, presenters, services
 from escalations.forms import actions as forms
-from escalations.models import Escalation
+from escalations.models import Escalation, EventKind, State
 from escalations.permissions import Act, allowed_actions
 from escalations.services import ActionRefused, StaleEscalation
 from escalations.views.common import current_person, visible_escalation
@@ -47,12 +47,46 @@ def escalate_context(escalation: Escalation, person: Person | None = None) -> di
     return context
 
 
+def escalated_banner(escalation: Escalation) -> str:
+    """What escalating did, as it is: moved to the next stage, or only asked for approval (the
+    escalation stays where it was until someone approves)."""
+    if escalation.state == State.AWAITING_APPROVAL and escalation.pending_stage:
+        gate = approvals.gate_for(escalation.pending_stage) or approvals.LEAD_GATE
+        return (
+            f"Sent for approval: the escalation stays at stage {escalation.stage.number} until "
+            f"{gate.approvers_in_words} of {escalation.raising_agency} approves moving it to "
+            f"stage {escalation.pending_stage.number}: {escalation.pending_stage.name}"
+        )
+    return f"Escalated to stage {escalation.stage.number}: {escalation.stage.name}"
+
+
+def approve_context(escalation: Escalation, person: Person | None = None) -> dict:
+    """What an approver weighs before deciding: why the raiser asks to escalate, what each
+    agency has said so far, and by when the stage's time runs out."""
+    request = (
+        escalation.events.filter(kind=EventKind.APPROVAL_REQUESTED)
+        .select_related("actor")
+        .order_by("-sequence")
+        .first()
+    )
+    return {
+        "approval_reason": escalation.approval_reason or (request.reason if request else ""),
+        "approval_request": request,
+        "positions": list(escalation.positions.select_related("agency", "author")),
+        "responses": list(escalation.responses.select_related("responder_agency")),
+        "deadline": presenters.deadline(
+            escalation, now=timezone.now(), calendar=escalation.partnership.calendar()
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class ActionPage:
     act: Act
     title: str
     button: str
-    done: str
+    # The success banner: fixed words, or worked out from the escalation as the service left it.
+    done: str | Callable[[Escalation], str]
     form: Callable[..., forms.RevisionForm]
     service: Callable[..., object]
     template: str = "escalations/actions/generic.html"
@@ -96,7 +130,7 @@ PAGES: dict[str, ActionPage] = {
         Act.ESCALATE,
         "Escalate to the next stage",
         "Escalate",
-        "Escalated",
+        escalated_banner,
         partial(
             forms.ReasonForm,
             label="Why are you escalating?",
@@ -114,6 +148,7 @@ PAGES: dict[str, ActionPage] = {
         forms.CommentsForm,
         services.approve,
         template="escalations/actions/approve.html",
+        context=approve_context,
     ),
     "return": ActionPage(
         Act.RETURN_WITH_COMMENTS,
@@ -123,6 +158,7 @@ PAGES: dict[str, ActionPage] = {
         forms.ReturnForm,
         services.return_with_comments,
         template="escalations/actions/approve.html",
+        context=approve_context,
     ),
     "next-step": ActionPage(
         Act.ADVANCE_STEP,
@@ -220,6 +256,31 @@ PAGES: dict[str, ActionPage] = {
 }
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A refused action, told as what happened since the form was opened: the latest change
+    (what, by whom, when), and whether the action can still be taken at all."""
+
+    change: str
+    still_allowed: bool
+
+
+def what_changed(escalation: Escalation, person: Person, act: Act) -> Refusal:
+    latest = escalation.events.select_related("actor", "actor_agency").order_by("-sequence").first()
+    change = ""
+    if latest is not None:
+        who = f" by {latest.actor.full_name}" if latest.actor else ""
+        if latest.actor_agency:
+            who += f", {latest.actor_agency}"
+        change = (
+            f"{latest.get_kind_display()}{who}, {presenters.moment_in_words(latest.occurred_at)}."
+        )
+        if latest.reason:
+            change += f" “{latest.reason}”"
+    allowed = allowed_actions(person, escalation, participant=escalation.viewer_takes_part)
+    return Refusal(change=change, still_allowed=act in allowed)
+
+
 def _refused(form_class, data, escalation: Escalation, error: ActionRefused):
     """The form again with the person's input and the refusal; a stale form gets the current
     revision so that, having looked, they can submit again on purpose."""
@@ -240,6 +301,7 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         raise Http404
     person = current_person(request)
     escalation = visible_escalation(request, reference)
+    refusal = None
     if request.method == "POST":
         form = page.form(request.POST)
         if form.is_valid():
@@ -253,8 +315,12 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
             except ActionRefused as error:
                 escalation = visible_escalation(request, reference)
                 form = _refused(page.form, request.POST, escalation, error)
+                refusal = what_changed(escalation, person, page.act)
             else:
-                messages.success(request, page.done)
+                done = page.done
+                if callable(done):
+                    done = done(visible_escalation(request, reference))
+                messages.success(request, done)
                 return redirect("escalation", reference=reference)
     else:
         if page.act not in allowed_actions(
@@ -266,6 +332,7 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "escalation": escalation,
         "page": page,
         "form": form,
+        "refusal": refusal,
         **page.context(escalation, person),
     }
     return render(request, page.template, context)

@@ -138,6 +138,21 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         approval_request = next(
             (event for event in events if event.kind == EventKind.APPROVAL_REQUESTED), None
         )
+    episode = (
+        escalation.episodes.filter(ended_at__isnull=True).select_related("counterpart").last()
+        if escalation.state == State.OPEN
+        else None
+    )
+    standing = presenters.standing(
+        escalation,
+        counterpart=episode.counterpart if episode else None,
+        approvers=approvals.approvers(
+            escalation, escalation.pending_stage, escalation.approval_requested_by
+        ).people
+        if approval_request and escalation.pending_stage
+        else None,
+        deadline=deadline,
+    )
     # Copies are frozen only on entering a stage that requires the record.
     frozen = any(stage.record_required and stage.number in visited for stage in stages)
     context = {
@@ -154,6 +169,7 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         ),
         "outcomes": outcomes,
         "deadline": deadline,
+        "standing": standing,
         "approval_request": approval_request,
         "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
         # The request as escalate() typed it: the asker's words, and who was asked where
