@@ -176,6 +176,9 @@ def question(request: HttpRequest, draft_id: int, slug: str) -> HttpResponse:
             draft.delete()
             return redirect("home")
         return render(request, f"escalations/raise/{slug}.html", context)
+    if request.method == "POST" and "save_for_later" in request.POST:
+        form = step.form(request.POST, answers=answers, person=person)
+        return _save_for_later(draft, answers, step, form)
     if request.method == "POST":
         form = step.form(request.POST, answers=answers, person=person)
         if form.is_valid():
@@ -209,6 +212,36 @@ def _layout(form: q.Question) -> dict:
         "conditional": conditional,
         "others": [form[name] for name in form.fields if name not in skip],
     }
+
+
+def _save_for_later(
+    draft: DraftChallenge, answers: dict, step: Step, form: q.Question
+) -> HttpResponse:
+    """Save and come back later: keep what was typed on this page, then confirm. A page
+    answered in full counts as answered; one with a mistake keeps its valid answers, without
+    counting as answered, so the person is brought back to it to finish it."""
+    complete = form.is_valid()
+    typed = form.to_answers()
+    if not complete:
+        typed.pop(step.answered_by, None)
+    answers.update(typed)
+    if complete and step.slug == "practitioner":
+        answers["_practitioner_seen"] = True
+    draft.answers = answers
+    draft.updated_on = timezone.now()
+    draft.save(update_fields=["answers", "updated_on"])
+    return redirect(f"/raise/drafts/{draft.pk}/saved/" + ("" if complete else "?unfinished=1"))
+
+
+@login_required
+@never_cache
+def saved(request: HttpRequest, draft_id: int) -> HttpResponse:
+    """The confirmation after saving a draft: it is kept, and where to find it again."""
+    _, draft = _draft(request, draft_id)
+    if draft.escalation_id:
+        return redirect("raise-confirmation", reference=draft.escalation.reference)
+    context = {"draft": draft, "unfinished": request.GET.get("unfinished") == "1"}
+    return render(request, "escalations/raise/saved.html", context)
 
 
 def _save_and_go_on(draft: DraftChallenge, answers: dict, change: bool) -> HttpResponse:
