@@ -5,7 +5,7 @@ Templates stay dumb (STYLE.md 7); these are plain functions, tested on their own
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -14,7 +14,7 @@ from escalations import approvals, clock
 from escalations.clock import date_in_words, moment_in_words  # noqa: F401 (for callers)
 from escalations.models import FINAL_STATES, Escalation, State
 from policies.calendar import WorkingCalendar
-from policies.models import ClosureDay, Stage
+from policies.models import ClosureDay, Stage, TimeUnit
 
 
 def _plural(n: int, word: str) -> str:
@@ -187,6 +187,30 @@ class Standing:
     must_act: list[Party]
     holder: Party | None
     by_when: str
+    step: str = ""
+
+
+def limit_in_words(limit: dict | None) -> str:
+    """'24 hours', '1 working day': a timed step's limit from the ladder file."""
+    if not limit:
+        return ""
+    unit = TimeUnit(limit["unit"]).label
+    return f"{limit['value']} {unit.rstrip('s') if limit['value'] == 1 else unit}"
+
+
+def current_step(escalation: Escalation) -> str:
+    """The timed step inside the stage that applies now, while the escalation is open at a
+    stage that has steps ("Step 2 of 2: Contact between the relevant line managers / team
+    managers, within 24 hours"): Berkshire's 24-hour step is seen while it runs."""
+    steps = escalation.stage.steps or []
+    if escalation.state not in (State.OPEN, State.AWAITING_APPROVAL) or not steps:
+        return ""
+    index = min(escalation.step, len(steps) - 1)
+    step = steps[index]
+    limit = limit_in_words(step.get("time_limit"))
+    return f"Step {index + 1} of {len(steps)}: {step['name']}" + (
+        f", within {limit}" if limit else ""
+    )
 
 
 def _people_in_words(people) -> str:
@@ -197,6 +221,14 @@ def _people_in_words(people) -> str:
 
 
 def standing(
+    escalation: Escalation,
+    **kwargs,
+) -> Standing:
+    """Standing with the timed step that applies now (current_step)."""
+    return replace(_standing(escalation, **kwargs), step=current_step(escalation))
+
+
+def _standing(
     escalation: Escalation,
     *,
     counterpart=None,

@@ -93,6 +93,9 @@ class ActionPage:
     context: Callable[[Escalation, Person], dict] = field(default=lambda escalation, person: {})
     initial: Callable[[], dict] = field(default=dict)
     warning: bool = False
+    # A page that asks one question: the question is its heading (the field's label in an h1,
+    # GOV.UK's question pages), and its title.
+    ask: bool = False
 
 
 def _today() -> dict:
@@ -111,11 +114,12 @@ PAGES: dict[str, ActionPage] = {
     ),
     "position": ActionPage(
         Act.RECORD_POSITION,
-        "Record your agency's written position",
+        "What is your agency's position, and why?",
         "Save position",
         "Position recorded",
         forms.PositionForm,
         services.record_position,
+        ask=True,
     ),
     "response": ActionPage(
         Act.RECORD_RESPONSE,
@@ -162,7 +166,7 @@ PAGES: dict[str, ActionPage] = {
     ),
     "next-step": ActionPage(
         Act.ADVANCE_STEP,
-        "Move to the next step",
+        "What happened at this step?",
         "Move to the next step",
         "Moved to the next step",
         partial(
@@ -172,6 +176,7 @@ PAGES: dict[str, ActionPage] = {
             argument="note",
         ),
         services.advance_step,
+        ask=True,
     ),
     "resolve": ActionPage(
         Act.RESOLVE,
@@ -210,7 +215,7 @@ PAGES: dict[str, ActionPage] = {
     ),
     "share": ActionPage(
         Act.SHARE_WITH_PARTNERSHIP,
-        "Share with the partnership",
+        "Why are you sharing the full record with the partnership?",
         "Share",
         "Shared with the partnership",
         partial(
@@ -219,6 +224,7 @@ PAGES: dict[str, ActionPage] = {
             message="Enter why you are sharing it with the partnership",
         ),
         services.share_with_partnership,
+        ask=True,
     ),
     "close": ActionPage(
         Act.CLOSE,
@@ -230,28 +236,30 @@ PAGES: dict[str, ActionPage] = {
     ),
     "reopen": ActionPage(
         Act.REOPEN,
-        "Reopen the escalation",
+        "Why are you reopening the escalation?",
         "Reopen",
         "Reopened",
         partial(
             forms.ReasonForm,
-            label="Why are you reopening it?",
+            label="Why are you reopening the escalation?",
             message="Enter why you are reopening it",
         ),
         services.reopen,
+        ask=True,
     ),
     "withdraw": ActionPage(
         Act.WITHDRAW,
-        "Withdraw the challenge",
+        "Why are you withdrawing the challenge?",
         "Withdraw",
         "Withdrawn",
         partial(
             forms.ReasonForm,
-            label="Why is the challenge being withdrawn?",
+            label="Why are you withdrawing the challenge?",
             message="Enter why the challenge is being withdrawn",
         ),
         services.withdraw,
         warning=True,
+        ask=True,
     ),
 }
 

@@ -263,7 +263,7 @@ def summary_rows(draft: DraftChallenge) -> list[dict]:
     other = Agency.objects.filter(pk=a.get("receiving_agency")).first()
     partnership = Partnership.objects.filter(pk=a.get("partnership")).first()
     receiving = Person.objects.filter(pk=a.get("receiving_person")).first()
-    kind = {"child": "A child", "unborn": "An unborn child", "family": "A family group"}
+    kind = {"child": "A child", "unborn": "An unborn baby", "family": "A family group"}
     natures = [Nature(n).label for n in a.get("natures", []) if n in Nature.values]
     if a.get("nature_other") and Nature.OTHER in a.get("natures", []):
         natures.append(f"Other: {a['nature_other']}")
