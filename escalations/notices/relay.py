@@ -169,7 +169,12 @@ def relay(
             notice = (
                 _unsent(now)
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("escalation__stage", "recipient")
+                .select_related(
+                    "escalation__stage",
+                    "escalation__raising_agency",
+                    "escalation__receiving_agency",
+                    "recipient",
+                )
                 .filter(pk=pk)
                 .first()
             )
@@ -217,7 +222,12 @@ def send_digests(*, now: datetime | None = None) -> RelayResult:
                 _unsent(now)
                 .filter(recipient_id=person_id, urgent=False)
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("escalation__stage", "recipient")
+                .select_related(
+                    "escalation__stage",
+                    "escalation__raising_agency",
+                    "escalation__receiving_agency",
+                    "recipient",
+                )
                 .order_by("created_at", "pk")
             )
             if not notices:
