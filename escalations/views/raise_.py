@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cases.models import Agency, Person
+from cases.models import Agency, Membership, Person, Sector
 from escalations import presenters, services
 from escalations.forms import raise_ as q
 from escalations.models import DraftChallenge, Nature, Pathway
 from escalations.views.common import current_person, visible_escalation
-from policies.models import Partnership
+from policies.models import Partnership, Role
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,8 @@ def question(request: HttpRequest, draft_id: int, slug: str) -> HttpResponse:
         "back": f"/raise/drafts/{draft.pk}/check/" if change else _back(draft, slug),
         "partnership": partnership,
     }
+    if step.form is None and slug == "emergency":
+        context.update(emergency_contacts(answers, partnership))
     if step.form is None:
         # The emergency route and the allegations procedure: pages to read, then go on.
         if request.method == "POST" and slug == "emergency":
@@ -200,6 +202,38 @@ def question(request: HttpRequest, draft_id: int, slug: str) -> HttpResponse:
     context["form"] = form
     context.update(_layout(form))
     return render(request, "escalations/raise/question.html", context)
+
+
+def emergency_contacts(answers: dict, partnership: Partnership | None) -> dict:
+    """People to act through now, beside the policy's own services: the raising agency's
+    safeguarding leads by name (the policies send an immediate risk to them first), and the
+    safeguarding contacts the partnership's administrators keep for its children's social
+    care, with phone and email where known (Pan-Cheshire's policy prints no number)."""
+    agency = Agency.objects.filter(pk=answers.get("raising_agency")).first()
+    leads = (
+        Membership.objects.filter(
+            agency=agency,
+            role__in=[Role.SAFEGUARDING_LEAD, Role.LINE_MANAGER],
+            person__user__is_active=True,
+        )
+        .select_related("person")
+        .order_by("role", "person__full_name")
+        if agency
+        else []
+    )
+    social_care = (
+        Agency.objects.filter(partnerships=partnership, sector=Sector.CHILDRENS_SOCIAL_CARE)
+        .exclude(safeguarding_contact_phone="", safeguarding_contact_email="")
+        .order_by("name")
+        if partnership
+        else []
+    )
+    return {
+        "raising_agency": agency,
+        # Leads first ("safeguarding_lead" sorts after "line_manager": order them here).
+        "leads": sorted(leads, key=lambda m: m.role != Role.SAFEGUARDING_LEAD),
+        "social_care": list(social_care),
+    }
 
 
 def _layout(form: q.Question) -> dict:
