@@ -175,5 +175,15 @@ class Child(models.Model):
         if self.is_family_group:
             return f"{name} family" if name and "family" not in name.lower() else name or "Family"
         if self.is_unborn:
-            return f"Unborn child of {name}" if name else "Unborn child"
+            # As the policies and the GOV.UK style guide would: the baby first, the mother by
+            # her initials alone ("Unborn baby (mother: JS)"), never "Unborn child of ...".
+            initials = "".join(part[0].upper() for part in name.split() if part[:1].isalpha())
+            return f"Unborn baby (mother: {initials})" if initials else "Unborn baby"
         return name
+
+    @property
+    def mother_name(self) -> str:
+        """For an unborn baby, the names given (the mother's), shown where the full record is."""
+        if not self.is_unborn or self.anonymised_on:
+            return ""
+        return " ".join(part for part in (self.given_names, self.family_name) if part)

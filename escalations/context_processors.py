@@ -9,7 +9,7 @@ from django.utils.functional import SimpleLazyObject
 from cases.people import person_for
 from escalations import approvals
 from escalations.conference.services import sees_conference_concerns
-from escalations.models import Notice
+from escalations.models import PARTNERSHIP_FIGURES_ROLES, Notice
 from escalations.notices.summary import visible_notices
 from policies.models import AGENCY_OVERSIGHT_ROLES
 
@@ -21,7 +21,17 @@ SECTIONS = [
     ("/conference/", "conference"),
     ("/directory/", "directory"),
     ("/notifications/", "notifications"),
+    ("/partnerships/", "dashboard"),
 ]
+
+
+def dashboard_href(memberships) -> str:
+    """The dashboard of the first partnership the person sees figures for ('' for none): a
+    business manager, chair or administrator reaches it from every page, not by its address."""
+    for m in memberships:
+        if m.partnership_id and m.role in PARTNERSHIP_FIGURES_ROLES:
+            return f"/partnerships/{m.partnership.slug}/dashboard/"
+    return ""
 
 
 def portal(request: HttpRequest) -> dict:
@@ -44,6 +54,7 @@ def portal(request: HttpRequest) -> dict:
         "portal_approves": SimpleLazyObject(lambda: approvals.may_open_queue(person)),
         "portal_oversees": bool(roles & AGENCY_OVERSIGHT_ROLES),
         "portal_raises": any(m.agency_id for m in memberships),
+        "portal_dashboard": dashboard_href(memberships),
         # From the partnerships' ladder files: people who record conference concerns and those
         # they are sent to. Lazy: at most one query, only where the nav shows.
         "portal_conference": SimpleLazyObject(lambda: sees_conference_concerns(person)),

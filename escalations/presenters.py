@@ -5,7 +5,7 @@ Templates stay dumb (STYLE.md 7); these are plain functions, tested on their own
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -14,7 +14,7 @@ from escalations import approvals, clock
 from escalations.clock import date_in_words, moment_in_words  # noqa: F401 (for callers)
 from escalations.models import FINAL_STATES, Escalation, State
 from policies.calendar import WorkingCalendar
-from policies.models import ClosureDay, Role, Stage
+from policies.models import ClosureDay, Role, Stage, TimeUnit
 
 
 def _plural(n: int, word: str) -> str:
@@ -249,3 +249,133 @@ def policy_at_stage(stage: Stage, partnership) -> list[PolicyRule]:
             )
         )
     return shown
+
+
+@dataclass(frozen=True)
+class Party:
+    """One person (or the people) who must act, in words: names, their agency, what to do."""
+
+    names: str
+    agency: str
+    to_do: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the escalation stands, for the summary at the top of its page: who must act now,
+    in which agency, what they must do and by when; who holds it for the raising agency."""
+
+    status: str
+    must_act: list[Party]
+    holder: Party | None
+    by_when: str
+    step: str = ""
+
+
+def limit_in_words(limit: dict | None) -> str:
+    """'24 hours', '1 working day': a timed step's limit from the ladder file."""
+    if not limit:
+        return ""
+    unit = TimeUnit(limit["unit"]).label
+    return f"{limit['value']} {unit.rstrip('s') if limit['value'] == 1 else unit}"
+
+
+def current_step(escalation: Escalation) -> str:
+    """The timed step inside the stage that applies now, while the escalation is open at a
+    stage that has steps ("Step 2 of 2: Contact between the relevant line managers / team
+    managers, within 24 hours"): Berkshire's 24-hour step is seen while it runs."""
+    steps = escalation.stage.steps or []
+    if escalation.state not in (State.OPEN, State.AWAITING_APPROVAL) or not steps:
+        return ""
+    index = min(escalation.step, len(steps) - 1)
+    step = steps[index]
+    limit = limit_in_words(step.get("time_limit"))
+    return f"Step {index + 1} of {len(steps)}: {step['name']}" + (
+        f", within {limit}" if limit else ""
+    )
+
+
+def _people_in_words(people) -> str:
+    names = [p.full_name for p in people if p is not None]
+    if len(names) <= 1:
+        return names[0] if names else ""
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def standing(
+    escalation: Escalation,
+    **kwargs,
+) -> Standing:
+    """Standing with the timed step that applies now (current_step)."""
+    return replace(_standing(escalation, **kwargs), step=current_step(escalation))
+
+
+def _standing(
+    escalation: Escalation,
+    *,
+    counterpart=None,
+    approvers=None,
+    deadline: Deadline | None = None,
+) -> Standing:
+    """What is true now, said once: an escalation waiting for approval has not moved yet, and
+    says who must approve; an open one says who must answer for the challenged agency and who
+    holds it for the challenging one; a finished one says that nobody need act."""
+    by_when = f"{deadline.words.capitalize()} (by {deadline.when})" if deadline else ""
+    stage = f"stage {escalation.stage.number}: {escalation.stage.name}"
+    holder = (
+        Party(escalation.holder.full_name, escalation.raising_agency.name, "")
+        if escalation.holder
+        else None
+    )
+    if escalation.state == State.AWAITING_APPROVAL and escalation.pending_stage:
+        pending = escalation.pending_stage
+        gate = approvals.gate_for(pending) or approvals.LEAD_GATE
+        return Standing(
+            status=f"Waiting for approval to move from {stage} to stage {pending.number}: "
+            f"{pending.name}. It has not moved yet.",
+            must_act=[
+                Party(
+                    _people_in_words(approvers or []) or gate.approvers_in_words.capitalize(),
+                    escalation.raising_agency.name,
+                    f"Approve or return the request to move to stage {pending.number}",
+                )
+            ],
+            holder=holder,
+            by_when=by_when,
+        )
+    if escalation.state == State.OPEN:
+        responder = counterpart or escalation.receiving_person
+        must_act = [
+            Party(
+                responder.full_name if responder else "Nobody named yet",
+                escalation.receiving_agency.name,
+                "Respond to the challenge",
+            )
+        ]
+        if holder:
+            must_act.append(
+                Party(
+                    holder.names,
+                    holder.agency,
+                    "Resolve it, or escalate it if there is no agreement",
+                )
+            )
+        return Standing(f"Open at {stage}", must_act, holder, by_when)
+    if escalation.state == State.RESOLVED:
+        return Standing(
+            f"Resolved at {stage}",
+            [
+                Party(
+                    holder.names,
+                    holder.agency,
+                    "Record the learning and the debrief, then close it",
+                )
+            ]
+            if holder
+            else [],
+            holder,
+            "",
+        )
+    return Standing(
+        f"{escalation.get_state_display()} at {stage}. Nobody needs to act.", [], None, ""
+    )

@@ -29,6 +29,7 @@ urlpatterns = [
     path("raise/drafts/<int:draft_id>/", raise_.resume, name="raise-resume"),
     path("raise/drafts/<int:draft_id>/check/", raise_.check, name="raise-check"),
     path("raise/drafts/<int:draft_id>/delete/", raise_.delete, name="raise-delete"),
+    path("raise/drafts/<int:draft_id>/saved/", raise_.saved, name="raise-saved"),
     path("raise/drafts/<int:draft_id>/<slug:slug>/", raise_.question, name="raise-question"),
     path("escalations/<str:reference>/", detail.escalation_page, name="escalation"),
     path("escalations/<str:reference>/raised/", raise_.confirmation, name="raise-confirmation"),

@@ -372,7 +372,7 @@ def test_a_practitioner_withdraws_a_challenge_by_keyboard_alone(page: Page, live
     tab_to(page, f"a[href='/escalations/{escalation.reference}/withdraw/']")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    arrived(page, "Withdraw the challenge")
+    arrived(page, "Why are you withdrawing the challenge?")
     tab_to(page, "#id_reason")
     page.keyboard.type("The other agency has now agreed to reconsider.")
     tab_to(page, "button.govuk-button--warning")

@@ -39,7 +39,7 @@ def test_what_i_raised_is_listed_even_when_someone_else_holds_it(client, world):
     assert escalation.holder == world.bob
     sign_in(client, world.alice)
     content = client.get("/").content.decode()
-    assert escalation.reference in content.split("What I raised")[1]
+    assert escalation.reference in content.split("Challenges I raised")[1]
 
 
 def test_a_manager_sees_the_agencys_escalations_and_a_practitioner_does_not(client, world):
@@ -81,3 +81,14 @@ def test_the_home_page_query_count_does_not_grow_with_the_number_of_escalations(
     sign_in(client, getattr(world, person))
     with django_assert_max_num_queries(25):
         client.get("/")
+
+
+def test_the_page_count_in_pagination_is_plain_text_not_a_dark_current_box(client, world):
+    for _ in range(21):
+        OpenEscalationFactory()
+    sign_in(client, world.alice)
+    content = client.get("/").content.decode()
+    pagination = content.split('class="govuk-pagination"')[1].split("</nav>")[0]
+    assert "Page 1 of 2" in pagination
+    # The current-page box is dark blue; black body text on it was 3.2:1 (axe colour-contrast).
+    assert "govuk-pagination__item--current" not in pagination

@@ -161,14 +161,25 @@ def forget_recorder_sectors() -> None:
 
 
 def sees_conference_concerns(person: Person) -> bool:
-    """Whether the navigation offers conference concerns: to an agency's safeguarding leads and
-    managers, who see the concerns about their agency (ConferenceReport.objects.visible_to);
-    and to members of an agency in a sector that records them somewhere (the pages then say
-    where they may record). No query but the cached sectors'."""
-    memberships = [m for m in person.memberships.all() if m.agency_id]
-    if any(m.role in AGENCY_OVERSIGHT_ROLES for m in memberships):
-        return True
-    return bool(memberships) and any(m.agency.sector in recorder_sectors() for m in memberships)
+    """Whether the navigation offers conference concerns: only where the ladder of a
+    partnership one of the person's agencies belongs to defines a route for them, to that
+    agency's safeguarding leads and managers (who see the concerns about it) and to members of
+    a sector that records them. A Pan-Cheshire lead never sees a link to a page their policy
+    does not have. One query (routes_for), and none for someone who could see them in no
+    partnership (neither a lead or manager, nor in a sector any ladder says records them)."""
+    sectors = recorder_sectors()
+    if not any(
+        m.agency_id and (m.role in AGENCY_OVERSIGHT_ROLES or m.agency.sector in sectors)
+        for m in person.memberships.all()
+    ):
+        return False
+    for route in routes_for(person):
+        if route.records(person) or any(
+            m.agency_id in (route.agencies or ()) and m.role in AGENCY_OVERSIGHT_ROLES
+            for m in person.memberships.all()
+        ):
+            return True
+    return False
 
 
 def conference_concern_recipients(

@@ -6,6 +6,11 @@ app_name = "dashboards"
 
 urlpatterns = [
     path("partnerships/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
+    path(
+        "partnerships/<slug:slug>/dashboard/<slug:table>/",
+        views.dashboard_table,
+        name="dashboard_table",
+    ),
     path("partnerships/<slug:slug>/escalations/", views.escalation_list, name="list"),
     path("partnerships/<slug:slug>/escalations/export.csv", views.export_list, name="export_list"),
     path("partnerships/<slug:slug>/report/", views.report, name="report"),

@@ -126,6 +126,11 @@ def _rendered(page: str, ref: ReferenceData, filters, build, *, keep=()):
     return (*value, tables)
 
 
+# What a manager asks first, on the dashboard itself; every other table has a page of its own
+# (dashboard_table), linked from the dashboard, so the page stays short.
+LEADING_TABLES = ("open-by-stage", "trend-quarter")
+
+
 @require_GET
 @login_required
 @never_cache
@@ -135,24 +140,50 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, "dashboards/dashboard.html", context)
     filters = form.filters()
-    now = timezone.now()
-    qs = filters.apply(_base(request, ref), now=now)
-    computed_at, html, kept, tables = _rendered(
-        "dashboard",
-        ref,
-        filters,
-        lambda: dashboard_tables(qs, ref=ref, filters=filters, now=now),
-        keep=("headline",),
+    computed_at, tables = _dashboard_figures(
+        filters.apply(_base(request, ref), now=timezone.now()), ref, filters, timezone.now()
     )
     context.update(
         computed_at=timezone.localtime(computed_at),
-        headline=kept["headline"],
-        learning=learning_table(qs, user=request.user),
-        sections_html=html,
+        headline=tables["headline"],
         tables=tables,
+        leading=_sections({name: tables[name] for name in LEADING_TABLES if name in tables}),
+        more=[
+            {"slug": name, "caption": t.caption}
+            for name, t in tables.items()
+            if name != "headline" and name not in LEADING_TABLES
+        ],
         list_query=_list_query(filters),
     )
     return render(request, "dashboards/dashboard.html", context)
+
+
+@require_GET
+@login_required
+@never_cache
+def dashboard_table(request: HttpRequest, slug: str, table: str) -> HttpResponse:
+    """One of the dashboard's longer tables on a page of its own, with the same filters."""
+    ref, form = _filtered(request, slug)
+    context = _context(ref, form, "dashboard")
+    if not form.is_valid():
+        return _invalid(request, "dashboards/dashboard.html", context)
+    filters = form.filters()
+    now = timezone.now()
+    computed_at, tables = _dashboard_figures(
+        filters.apply(_base(request, ref), now=now), ref, filters, now
+    )
+    if table == "learning":
+        found = learning_table(filters.apply(_base(request, ref), now=now), user=request.user)
+    elif table in tables and table != "headline":
+        found = tables[table]
+    else:
+        raise Http404("No such table")
+    context.update(
+        computed_at=timezone.localtime(computed_at),
+        section=_sections({table: found})[0],
+        list_query=_list_query(filters),
+    )
+    return render(request, "dashboards/table_page.html", context)
 
 
 @require_GET

@@ -52,7 +52,7 @@ class NoteForm(RevisionForm):
 
 class PositionForm(RevisionForm):
     body = forms.CharField(
-        label="Your agency's position, with its reasons",
+        label="What is your agency's position, and why?",
         widget=forms.Textarea,
         error_messages=required("Enter your agency's position"),
     )

@@ -133,16 +133,16 @@ class ConductQuestion(Question):
 class ChildQuestion(Question):
     title = "Who is the challenge about?"
     child_kind = forms.ChoiceField(
-        label="Is it about a child, an unborn child or a family group?",
-        choices=[("child", "A child"), ("unborn", "An unborn child"), ("family", "A family group")],
+        label="Is it about a child, an unborn baby or a family group?",
+        choices=[("child", "A child"), ("unborn", "An unborn baby"), ("family", "A family group")],
         widget=forms.RadioSelect,
-        error_messages=required("Select whether it is about a child, an unborn child or a family"),
+        error_messages=required("Select whether it is about a child, an unborn baby or a family"),
     )
     given_names = forms.CharField(
         label="Given names",
         required=False,
         max_length=200,
-        help_text="For an unborn child, the parent's names.",
+        help_text="For an unborn baby, the mother's names.",
     )
     family_name = forms.CharField(
         label="Family name", max_length=200, error_messages=required("Enter the family name")
@@ -152,7 +152,7 @@ class ChildQuestion(Question):
         what="the date of birth",
         required=False,
         not_future=True,
-        help_text="For example, 27 3 2019. Leave empty for an unborn child or a family group.",
+        help_text="For example, 27 3 2019. Leave empty for an unborn baby or a family group.",
     )
     address = forms.CharField(label="Address (if known)", required=False, widget=forms.Textarea)
 

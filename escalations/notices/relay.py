@@ -239,7 +239,12 @@ def relay(
     for pk in candidates:
         if not _claim(_unsent(now).filter(pk=pk), now):
             continue  # another relay has it, or sent it meanwhile
-        notice = Notice.objects.select_related("escalation__stage", "recipient").get(pk=pk)
+        notice = Notice.objects.select_related(
+            "escalation__stage",
+            "escalation__raising_agency",
+            "escalation__receiving_agency",
+            "recipient",
+        ).get(pk=pk)
         failure = _send(lambda n=notice: notice_email(n), [notice], result)
         if failure is None:
             sent_any = True
@@ -284,7 +289,12 @@ def send_digests(*, now: datetime | None = None) -> RelayResult:
             continue
         notices = list(
             Notice.objects.filter(pk__in=pks)
-            .select_related("escalation__stage", "recipient")
+            .select_related(
+                "escalation__stage",
+                "escalation__raising_agency",
+                "escalation__receiving_agency",
+                "recipient",
+            )
             .order_by("created_at", "pk")
         )
         failure = _send(

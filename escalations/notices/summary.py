@@ -1,7 +1,7 @@
 """One summary of a notice: what its email and the notifications page show of it, and which
 notices a person may still see. Never anything about the child (emails are not a secure
-channel): the reference, the kind, what it asks of the reader, the stage and its due moment,
-and a link; for a conference concern, only that there is one and a link."""
+channel): the reference, the agencies on each side, the kind (what happened), what the reader
+must do and by when, the stage and its due moment, and a link; for a conference concern, only that there is one and a link."""
 
 from __future__ import annotations
 
@@ -59,6 +59,54 @@ GUIDANCE = {
     NoticeKind.REASSIGNED: "Someone who took part in this escalation has left, and their part "
     "has been passed to you. Read it and carry on from where it stands.",
 }
+
+# What the reader must do, in a few words; where the escalation has a due moment and the kind
+# is in TIMED, "by <the due moment>" follows. The email and the page say it the same way.
+TO_DO = {
+    NoticeKind.IMMEDIATE_RISK: "Open it now and follow your emergency procedure",
+    NoticeKind.RAISED: "Read the challenge and respond to it",
+    NoticeKind.ESCALATED: "Act for your agency at this stage",
+    NoticeKind.APPROVAL_NEEDED: "Approve the escalation or return it with comments",
+    NoticeKind.APPROVAL_NEEDED_NO_LEAD: "Approve the escalation or return it with comments",
+    NoticeKind.APPROVED: "Carry on at the new stage",
+    NoticeKind.RETURNED: "Read the comments, then ask again or carry on at this stage",
+    NoticeKind.RESOLVED: "Carry out any actions agreed for you",
+    NoticeKind.REOPENED: "Read why it was reopened and act at this stage",
+    NoticeKind.WITHDRAWN: "Nothing: no one needs to act on it any more",
+    NoticeKind.PARTNERSHIP_STAGE: "Take it up for the partnership at this stage",
+    NoticeKind.RESPONSE: "Read the response, then resolve the escalation or escalate it",
+    NoticeKind.REMINDER: "Resolve it or escalate it",
+    NoticeKind.OVERDUE: "Escalate it now, or record the resolution",
+    NoticeKind.OVERDUE_MANAGER: "Check that it is escalated or resolved",
+    NoticeKind.RECORD_READY: "Read the record, and keep it with the child's file",
+    NoticeKind.DEADLINE_CHANGED: "Note the new time limit",
+    NoticeKind.REASSIGNED: "Carry on from where it stands",
+    NoticeKind.CONFERENCE_CONCERN: "Read the concern and respond to it",
+    NoticeKind.CONFERENCE_CONCERN_NO_LEAD: "Read the concern and respond to it",
+    NoticeKind.CONFERENCE_RESPONSE: "Read the response",
+}
+TIMED = {
+    NoticeKind.RAISED,
+    NoticeKind.ESCALATED,
+    NoticeKind.APPROVAL_NEEDED,
+    NoticeKind.APPROVAL_NEEDED_NO_LEAD,
+    NoticeKind.APPROVED,
+    NoticeKind.RETURNED,
+    NoticeKind.REOPENED,
+    NoticeKind.PARTNERSHIP_STAGE,
+    NoticeKind.RESPONSE,
+    NoticeKind.REMINDER,
+    NoticeKind.DEADLINE_CHANGED,
+    NoticeKind.REASSIGNED,
+}
+
+
+def to_do(kind: str, due: str) -> str:
+    """'Read the challenge and respond to it by the end of Monday 9 November 2026.'"""
+    words = TO_DO.get(kind, "Open it in the portal")
+    if due and kind in TIMED:
+        words = f"{words} by {due}"
+    return f"{words}."
 
 
 # Notices about a stage's time limit: their words say what the clock measures.
@@ -118,6 +166,8 @@ def notice_summary(notice: Notice) -> dict:
             **common,
             "about": "concern",
             "reference": f"Conference concern {notice.conference_report_id}",
+            "agencies": "",
+            "to_do": to_do(notice.kind, ""),
             "stage": "",
             "due": "",
             "overdue": False,
@@ -132,12 +182,16 @@ def notice_summary(notice: Notice) -> dict:
         common["guidance"] = (
             f"{common['guidance']} This stage's time limit measures {esc.stage.clock_measures}."
         )
+    due = clock.moment_in_words(esc.due_at) if esc.due_at else ""
     return {
         **common,
         "about": "escalation",
         "reference": esc.reference or "Draft",
+        # The agencies, never the child: emails are not a secure channel.
+        "agencies": f"{esc.raising_agency.name} challenged {esc.receiving_agency.name}",
+        "to_do": to_do(notice.kind, due),
         "stage": f"Stage {esc.stage.number}: {esc.stage.name}",
-        "due": clock.moment_in_words(esc.due_at) if esc.due_at else "",
+        "due": due,
         "overdue": clock.is_overdue(esc, timezone.now()),
         "path": path,
         "url": absolute(path),

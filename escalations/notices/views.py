@@ -29,7 +29,12 @@ def _notices(request: HttpRequest):
 def notification_list(request: HttpRequest) -> HttpResponse:
     person, notices = _notices(request)
     page = Paginator(
-        notices.select_related("escalation__stage").order_by("-created_at", "-pk"), PER_PAGE
+        notices.select_related(
+            "escalation__stage",
+            "escalation__raising_agency",
+            "escalation__receiving_agency",
+        ).order_by("-created_at", "-pk"),
+        PER_PAGE,
     ).get_page(request.GET.get("page"))
     rows = [
         {**notice_summary(n), "pk": n.pk, "unread": n.read_at is None} for n in page.object_list

@@ -23,6 +23,7 @@ from escalations.models import (
     Event,
     Nature,
     OutcomeCategory,
+    Position,
     StageEpisode,
     State,
 )
@@ -86,6 +87,13 @@ def with_record(queryset: QuerySet[Escalation]) -> QuerySet[Escalation]:
             to_attr="transition_events",
         ),
         "responses__responder_agency",
+        # Both sides' written positions, each with its author's job title in their agency.
+        Prefetch(
+            "positions",
+            queryset=Position.objects.select_related("agency")
+            .prefetch_related(Prefetch("author", queryset=people))
+            .order_by("created_at", "id"),
+        ),
         "outcomes",
         "actions__owner_agency",
     )
@@ -114,6 +122,16 @@ class StageLine:
     ended: str
     by: PersonLine
     to: PersonLine
+
+
+@dataclass(frozen=True)
+class PositionLine:
+    """One agency's written position: who wrote it, for which side, when, and its words."""
+
+    by: PersonLine
+    side: str
+    date: str
+    body: str
 
 
 @dataclass(frozen=True)
@@ -170,6 +188,7 @@ class RecordForm:
     escalated_to: PersonLine
     stages: list[StageLine] = field(default_factory=list)
     responses: list[ResponseLine] = field(default_factory=list)
+    positions: list[PositionLine] = field(default_factory=list)
     outcome: str = ""
     outcome_summary: str = ""
     raiser_satisfied: str = ""
@@ -350,6 +369,21 @@ def record_form(escalation: Escalation, *, produced_at: datetime | None = None) 
                 summary=r.summary,
             )
             for r in escalation.responses.all()
+        ],
+        positions=[
+            PositionLine(
+                by=person_line(p.author, escalation, agency=p.agency),
+                side=(
+                    "Agency initiating escalation"
+                    if p.agency_id == escalation.raising_agency_id
+                    else "Agency receiving escalation"
+                    if p.agency_id == escalation.receiving_agency_id
+                    else p.agency.name
+                ),
+                date=day(timezone.localtime(p.created_at).date()),
+                body=p.body,
+            )
+            for p in escalation.positions.all()
         ],
         outcome=OutcomeCategory(outcome.category).label if outcome else "",
         outcome_summary=outcome.summary if outcome else "",

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cases.models import Person
 from escalations import approvals, presenters, services
 from escalations.forms import actions as forms
-from escalations.models import Escalation
+from escalations.models import Escalation, EventKind, State
 from escalations.permissions import Act, allowed_actions
 from escalations.services import ActionRefused, StaleEscalation
 from escalations.views.common import current_person, visible_escalation
@@ -59,18 +59,55 @@ def escalate_context(
     return context
 
 
+def escalated_banner(escalation: Escalation) -> str:
+    """What escalating did, as it is: moved to the next stage, or only asked for approval (the
+    escalation stays where it was until someone approves)."""
+    if escalation.state == State.AWAITING_APPROVAL and escalation.pending_stage:
+        gate = approvals.gate_for(escalation.pending_stage) or approvals.LEAD_GATE
+        return (
+            f"Sent for approval: the escalation stays at stage {escalation.stage.number} until "
+            f"{gate.approvers_in_words} of {escalation.raising_agency} approves moving it to "
+            f"stage {escalation.pending_stage.number}: {escalation.pending_stage.name}"
+        )
+    return f"Escalated to stage {escalation.stage.number}: {escalation.stage.name}"
+
+
+def approve_context(escalation: Escalation, person: Person | None = None) -> dict:
+    """What an approver weighs before deciding: why the raiser asks to escalate, what each
+    agency has said so far, and by when the stage's time runs out."""
+    request = (
+        escalation.events.filter(kind=EventKind.APPROVAL_REQUESTED)
+        .select_related("actor")
+        .order_by("-sequence")
+        .first()
+    )
+    return {
+        "approval_reason": escalation.approval_reason or (request.reason if request else ""),
+        "approval_request": request,
+        "positions": list(escalation.positions.select_related("agency", "author")),
+        "responses": list(escalation.responses.select_related("responder_agency")),
+        "deadline": presenters.deadline(
+            escalation, now=timezone.now(), calendar=escalation.partnership.calendar()
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class ActionPage:
     act: Act
     title: str
     button: str
-    done: str
+    # The success banner: fixed words, or worked out from the escalation as the service left it.
+    done: str | Callable[[Escalation], str]
     form: Callable[..., forms.RevisionForm]
     service: Callable[..., object]
     template: str = "escalations/actions/generic.html"
     context: Callable[[Escalation, Person], dict] = field(default=lambda escalation, person: {})
     initial: Callable[[], dict] = field(default=dict)
     warning: bool = False
+    # A page that asks one question: the question is its heading (the field's label in an h1,
+    # GOV.UK's question pages), and its title.
+    ask: bool = False
 
 
 def _today() -> dict:
@@ -89,11 +126,12 @@ PAGES: dict[str, ActionPage] = {
     ),
     "position": ActionPage(
         Act.RECORD_POSITION,
-        "Record your agency's written position",
+        "What is your agency's position, and why?",
         "Save position",
         "Position recorded",
         forms.PositionForm,
         services.record_position,
+        ask=True,
     ),
     "response": ActionPage(
         Act.RECORD_RESPONSE,
@@ -108,7 +146,7 @@ PAGES: dict[str, ActionPage] = {
         Act.ESCALATE,
         "Escalate to the next stage",
         "Escalate",
-        "Escalated",
+        escalated_banner,
         partial(
             forms.ReasonForm,
             label="Why are you escalating?",
@@ -149,6 +187,7 @@ PAGES: dict[str, ActionPage] = {
         forms.CommentsForm,
         services.approve,
         template="escalations/actions/approve.html",
+        context=approve_context,
     ),
     "return": ActionPage(
         Act.RETURN_WITH_COMMENTS,
@@ -158,10 +197,11 @@ PAGES: dict[str, ActionPage] = {
         forms.ReturnForm,
         services.return_with_comments,
         template="escalations/actions/approve.html",
+        context=approve_context,
     ),
     "next-step": ActionPage(
         Act.ADVANCE_STEP,
-        "Move to the next step",
+        "What happened at this step?",
         "Move to the next step",
         "Moved to the next step",
         partial(
@@ -171,6 +211,7 @@ PAGES: dict[str, ActionPage] = {
             argument="note",
         ),
         services.advance_step,
+        ask=True,
     ),
     "resolve": ActionPage(
         Act.RESOLVE,
@@ -209,7 +250,7 @@ PAGES: dict[str, ActionPage] = {
     ),
     "share": ActionPage(
         Act.SHARE_WITH_PARTNERSHIP,
-        "Share with the partnership",
+        "Why are you sharing the full record with the partnership?",
         "Share",
         "Shared with the partnership",
         partial(
@@ -218,6 +259,7 @@ PAGES: dict[str, ActionPage] = {
             message="Enter why you are sharing it with the partnership",
         ),
         services.share_with_partnership,
+        ask=True,
     ),
     "close": ActionPage(
         Act.CLOSE,
@@ -229,30 +271,57 @@ PAGES: dict[str, ActionPage] = {
     ),
     "reopen": ActionPage(
         Act.REOPEN,
-        "Reopen the escalation",
+        "Why are you reopening the escalation?",
         "Reopen",
         "Reopened",
         partial(
             forms.ReasonForm,
-            label="Why are you reopening it?",
+            label="Why are you reopening the escalation?",
             message="Enter why you are reopening it",
         ),
         services.reopen,
+        ask=True,
     ),
     "withdraw": ActionPage(
         Act.WITHDRAW,
-        "Withdraw the challenge",
+        "Why are you withdrawing the challenge?",
         "Withdraw",
         "Withdrawn",
         partial(
             forms.ReasonForm,
-            label="Why is the challenge being withdrawn?",
+            label="Why are you withdrawing the challenge?",
             message="Enter why the challenge is being withdrawn",
         ),
         services.withdraw,
         warning=True,
+        ask=True,
     ),
 }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused action, told as what happened since the form was opened: the latest change
+    (what, by whom, when), and whether the action can still be taken at all."""
+
+    change: str
+    still_allowed: bool
+
+
+def what_changed(escalation: Escalation, person: Person, act: Act) -> Refusal:
+    latest = escalation.events.select_related("actor", "actor_agency").order_by("-sequence").first()
+    change = ""
+    if latest is not None:
+        who = f" by {latest.actor.full_name}" if latest.actor else ""
+        if latest.actor_agency:
+            who += f", {latest.actor_agency}"
+        change = (
+            f"{latest.get_kind_display()}{who}, {presenters.moment_in_words(latest.occurred_at)}."
+        )
+        if latest.reason:
+            change += f" “{latest.reason}”"
+    allowed = allowed_actions(person, escalation, participant=escalation.viewer_takes_part)
+    return Refusal(change=change, still_allowed=act in allowed)
 
 
 def _refused(form_class, data, escalation: Escalation, error: ActionRefused):
@@ -275,6 +344,7 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         raise Http404
     person = current_person(request)
     escalation = visible_escalation(request, reference)
+    refusal = None
     if request.method == "POST":
         form = page.form(request.POST)
         if form.is_valid():
@@ -288,8 +358,12 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
             except ActionRefused as error:
                 escalation = visible_escalation(request, reference)
                 form = _refused(page.form, request.POST, escalation, error)
+                refusal = what_changed(escalation, person, page.act)
             else:
-                messages.success(request, page.done)
+                done = page.done
+                if callable(done):
+                    done = done(visible_escalation(request, reference))
+                messages.success(request, done)
                 return redirect("escalation", reference=reference)
     else:
         if page.act not in allowed_actions(
@@ -301,6 +375,7 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "escalation": escalation,
         "page": page,
         "form": form,
+        "refusal": refusal,
         **page.context(escalation, person),
     }
     return render(request, page.template, context)

@@ -154,6 +154,21 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         approval_request = next(
             (event for event in events if event.kind == EventKind.APPROVAL_REQUESTED), None
         )
+    episode = (
+        escalation.episodes.filter(ended_at__isnull=True).select_related("counterpart").last()
+        if escalation.state == State.OPEN
+        else None
+    )
+    standing = presenters.standing(
+        escalation,
+        counterpart=episode.counterpart if episode else None,
+        approvers=approvals.approvers(
+            escalation, escalation.pending_stage, escalation.approval_requested_by
+        ).people
+        if approval_request and escalation.pending_stage
+        else None,
+        deadline=deadline,
+    )
     # Copies are frozen only on entering a stage that requires the record.
     frozen = any(stage.record_required and stage.number in visited for stage in stages)
     context = {
@@ -174,6 +189,7 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         "policy_rules": presenters.policy_at_stage(escalation.stage, escalation.partnership)
         if escalation.is_live
         else [],
+        "standing": standing,
         "approval_request": approval_request,
         "child_files": services.child_file_status(escalation)
         if escalation.partnership.child_file_record and escalation.resolved_on

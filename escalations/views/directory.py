@@ -78,6 +78,15 @@ def directory(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "entries": list(entries),
+            # Who to phone or email about safeguarding at each agency, where the partnership's
+            # administrators have recorded it.
+            "contacts": [
+                a
+                for a in agencies
+                if a.safeguarding_contact_name
+                or a.safeguarding_contact_phone
+                or a.safeguarding_contact_email
+            ],
             "query": urlencode(filters) + "&" if filters else "",
         },
     )

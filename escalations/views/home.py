@@ -1,4 +1,5 @@
-"""My escalations: what I hold (most urgent first), what I raised, my agency's, my drafts."""
+"""My escalations: what I hold (most urgent first), challenges to my agency waiting for a
+response (soonest due first), what I raised, my agency's, my drafts."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ def home(request: HttpRequest) -> HttpResponse:
         visible.filter(raised_by=person).exclude(state=State.DRAFT).order_by("-raised_on"),
         param="raised",
     )
+    # Challenges to the person's agency that they may see (named in, holding, or overseeing),
+    # soonest due first: what the other side is waiting for them to answer.
+    challenged = paginate(
+        request,
+        visible.filter(receiving_agency__in=person.agency_ids(), state__in=ACTIVE_STATES)
+        .exclude(raised_by=person)
+        .order_by(F("due_at").asc(nulls_last=True), "reference"),
+        param="challenged",
+    )
     oversight = person.agency_ids(AGENCY_OVERSIGHT_ROLES)
     agency = None
     awaiting_approval = 0
@@ -54,6 +64,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "held": held,
         "held_rows": presenters.rows(held),
+        "challenged": challenged,
+        "challenged_rows": presenters.rows(challenged),
         "raised": raised,
         "raised_rows": presenters.rows(raised),
         "agency": agency,

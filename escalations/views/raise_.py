@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cases.models import Agency, Person
+from cases.models import Agency, Membership, Person, Sector
 from escalations import presenters, services
 from escalations.forms import raise_ as q
 from escalations.models import DraftChallenge, Nature, Pathway
 from escalations.views.common import current_person, visible_escalation
-from policies.models import Partnership
+from policies.models import Partnership, Role
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,8 @@ def question(request: HttpRequest, draft_id: int, slug: str) -> HttpResponse:
         "back": f"/raise/drafts/{draft.pk}/check/" if change else _back(draft, slug),
         "partnership": partnership,
     }
+    if step.form is None and slug == "emergency":
+        context.update(emergency_contacts(answers, partnership))
     if step.form is None:
         # The emergency route and the allegations procedure: pages to read, then go on.
         if request.method == "POST" and slug == "emergency":
@@ -176,6 +178,9 @@ def question(request: HttpRequest, draft_id: int, slug: str) -> HttpResponse:
             draft.delete()
             return redirect("home")
         return render(request, f"escalations/raise/{slug}.html", context)
+    if request.method == "POST" and "save_for_later" in request.POST:
+        form = step.form(request.POST, answers=answers, person=person)
+        return _save_for_later(draft, answers, step, form)
     if request.method == "POST":
         form = step.form(request.POST, answers=answers, person=person)
         if form.is_valid():
@@ -199,6 +204,38 @@ def question(request: HttpRequest, draft_id: int, slug: str) -> HttpResponse:
     return render(request, "escalations/raise/question.html", context)
 
 
+def emergency_contacts(answers: dict, partnership: Partnership | None) -> dict:
+    """People to act through now, beside the policy's own services: the raising agency's
+    safeguarding leads by name (the policies send an immediate risk to them first), and the
+    safeguarding contacts the partnership's administrators keep for its children's social
+    care, with phone and email where known (Pan-Cheshire's policy prints no number)."""
+    agency = Agency.objects.filter(pk=answers.get("raising_agency")).first()
+    leads = (
+        Membership.objects.filter(
+            agency=agency,
+            role__in=[Role.SAFEGUARDING_LEAD, Role.LINE_MANAGER],
+            person__user__is_active=True,
+        )
+        .select_related("person")
+        .order_by("role", "person__full_name")
+        if agency
+        else []
+    )
+    social_care = (
+        Agency.objects.filter(partnerships=partnership, sector=Sector.CHILDRENS_SOCIAL_CARE)
+        .exclude(safeguarding_contact_phone="", safeguarding_contact_email="")
+        .order_by("name")
+        if partnership
+        else []
+    )
+    return {
+        "raising_agency": agency,
+        # Leads first ("safeguarding_lead" sorts after "line_manager": order them here).
+        "leads": sorted(leads, key=lambda m: m.role != Role.SAFEGUARDING_LEAD),
+        "social_care": list(social_care),
+    }
+
+
 def _layout(form: q.Question) -> dict:
     """The field that is the page's heading, a conditional reveal, and the rest."""
     conditional = form["nature_other"] if "nature_other" in form.fields else None
@@ -209,6 +246,36 @@ def _layout(form: q.Question) -> dict:
         "conditional": conditional,
         "others": [form[name] for name in form.fields if name not in skip],
     }
+
+
+def _save_for_later(
+    draft: DraftChallenge, answers: dict, step: Step, form: q.Question
+) -> HttpResponse:
+    """Save and come back later: keep what was typed on this page, then confirm. A page
+    answered in full counts as answered; one with a mistake keeps its valid answers, without
+    counting as answered, so the person is brought back to it to finish it."""
+    complete = form.is_valid()
+    typed = form.to_answers()
+    if not complete:
+        typed.pop(step.answered_by, None)
+    answers.update(typed)
+    if complete and step.slug == "practitioner":
+        answers["_practitioner_seen"] = True
+    draft.answers = answers
+    draft.updated_on = timezone.now()
+    draft.save(update_fields=["answers", "updated_on"])
+    return redirect(f"/raise/drafts/{draft.pk}/saved/" + ("" if complete else "?unfinished=1"))
+
+
+@login_required
+@never_cache
+def saved(request: HttpRequest, draft_id: int) -> HttpResponse:
+    """The confirmation after saving a draft: it is kept, and where to find it again."""
+    _, draft = _draft(request, draft_id)
+    if draft.escalation_id:
+        return redirect("raise-confirmation", reference=draft.escalation.reference)
+    context = {"draft": draft, "unfinished": request.GET.get("unfinished") == "1"}
+    return render(request, "escalations/raise/saved.html", context)
 
 
 def _save_and_go_on(draft: DraftChallenge, answers: dict, change: bool) -> HttpResponse:
@@ -230,7 +297,7 @@ def summary_rows(draft: DraftChallenge) -> list[dict]:
     other = Agency.objects.filter(pk=a.get("receiving_agency")).first()
     partnership = Partnership.objects.filter(pk=a.get("partnership")).first()
     receiving = Person.objects.filter(pk=a.get("receiving_person")).first()
-    kind = {"child": "A child", "unborn": "An unborn child", "family": "A family group"}
+    kind = {"child": "A child", "unborn": "An unborn baby", "family": "A family group"}
     natures = [Nature(n).label for n in a.get("natures", []) if n in Nature.values]
     if a.get("nature_other") and Nature.OTHER in a.get("natures", []):
         natures.append(f"Other: {a['nature_other']}")

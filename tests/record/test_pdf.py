@@ -334,3 +334,24 @@ def test_thirty_actions_all_appear_with_their_owners_and_dates(world):
     pages = len(reader(pdf).pages)
     assert pages >= 4
     assert f"Page {pages} of {pages}" in text_of(pdf)
+
+
+# --- both sides' written positions (issue 17, point 16) ----------------------------------------
+
+
+def test_the_record_carries_both_agencies_written_positions(world, resolved_at_stage_five):
+    esc = resolved_at_stage_five
+    services.record_position(
+        esc, by=world.carol, body="The school holds that the new disclosures meet the threshold."
+    )
+    services.record_position(
+        esc, by=world.grace, body="CSC holds that the referral lacked the detail it needed."
+    )
+    text = squeezed(body_text(render_record_pdf(esc)))
+    assert squeezed("Written positions of the agencies").upper() in text.upper()
+    school = text.index(squeezed("the new disclosures meet the threshold"))
+    csc = text.index(squeezed("the referral lacked the detail it needed"))
+    assert school < csc
+    assert squeezed("Agency initiating escalation: Meadow School") in text
+    assert squeezed("Agency receiving escalation: Northfold Children's Social Care") in text
+    assert squeezed("Carol Cole") in text and squeezed("Grace Green") in text
