@@ -60,6 +60,9 @@ def test_a_notice_names_the_agencies_what_happened_and_what_to_do_by_when(client
 def test_an_approval_notice_says_approve_or_return_by_when(world):
     esc = OpenEscalationFactory()
     services.escalate(esc.pk, by=world.alice, reason="No reply.")
-    notice = Notice.objects.get(escalation=esc, kind=NoticeKind.APPROVAL_NEEDED)
-    words = notice_summary(notice)["to_do"]
-    assert words.startswith("Approve the escalation or return it with comments by ")
+    # Kirklees step 2 asks the safeguarding lead and the line manager: each is told the same.
+    notices = Notice.objects.filter(escalation=esc, kind=NoticeKind.APPROVAL_NEEDED)
+    assert notices.count() == 2
+    for notice in notices:
+        words = notice_summary(notice)["to_do"]
+        assert words.startswith("Approve the escalation or return it with comments by ")
