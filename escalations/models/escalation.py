@@ -260,6 +260,31 @@ class Escalation(models.Model):
             chosen = {n.nature for n in self.natures.all()}
         return [label for value, label in Nature.choices if value in chosen]
 
+    def open_to(self, person: Person | None) -> bool:
+        """Whether this person may open the escalation as it stands in memory, by the rule of
+        EscalationQuerySet.visible_to (SPEC section 3). A change in progress (a new holder, the
+        partnership brought in) is not saved yet when its notices are written, so the outbox
+        asks this rather than the database; tests hold the two to the same answers."""
+        if person is None or not person.user.is_active:
+            return False
+        if self.state == State.DRAFT:
+            return self.raised_by_id == person.pk
+        if person.pk in (self.raised_by_id, self.holder_id, self.receiving_person_id):
+            return True
+        for m in person.memberships.all():
+            if m.role in AGENCY_OVERSIGHT_ROLES and m.agency_id in (
+                self.raising_agency_id,
+                self.receiving_agency_id,
+            ):
+                return True
+            if (
+                m.partnership_id == self.partnership_id
+                and m.role in PARTNERSHIP_ROLES
+                and self.partnership_sees_record
+            ):
+                return True
+        return Participant.objects.filter(escalation_id=self.pk, person=person).exists()
+
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         # A protected FSMField refuses assignment once set; reloading is not a transition.
         if fields is None or "state" in fields:
