@@ -29,6 +29,8 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "development-only-key-never-use-in-production"
 
+# The benchmark's baseline page (`make bench`): a development aid, never routed in production.
+BENCH_ROUTES = env_bool("BENCH_ROUTES", default=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
