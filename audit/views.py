@@ -9,6 +9,8 @@ from datetime import UTC
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,6 +20,7 @@ from audit.log import record_export
 from audit.models import AuditEntry, oversees_audit
 from cases.models import Child
 from cases.people import person_for
+from escalations.models import Escalation
 from policies.models import Role
 from security.subject_access import escalations_about
 from security.subject_access import export as subject_access_export
@@ -39,10 +42,21 @@ CSV_COLUMNS = [
 
 
 def _entries_for(request: HttpRequest):
+    """The entries this viewer oversees (AuditEntry.objects.visible_to), less those about an
+    escalation they may not open: a partnership administrator oversees the partnership's log
+    but sees an escalation only as SPEC section 3 allows, so its reference, and a search by
+    it, must not show it exists. The page, the CSV and the search all read from here."""
     person = person_for(request.user)
     if not oversees_audit(person):
         raise Http404
-    return AuditEntry.objects.visible_to(person)
+    openable = Escalation.objects.visible_to(request.user)
+    references = openable.exclude(reference=None).values("reference")
+    drafts = openable.filter(reference=None).annotate(key=Cast("pk", CharField())).values("key")
+    return AuditEntry.objects.visible_to(person).exclude(
+        (~Q(reference="") & ~Q(reference__in=references))
+        | Q(reference="", object_type="escalation", partnership_id__isnull=False)
+        & ~Q(object_id__in=drafts)
+    )
 
 
 def changes_in_words(changes) -> str:
