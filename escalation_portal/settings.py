@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "security.middleware.SecondFactorRequiredMiddleware",
     "audit.middleware.HistoryContextMiddleware",
+    "audit.middleware.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # The portal's "Page not found" with DEBUG on too; inside the headers' middleware above.
