@@ -44,7 +44,7 @@ PROTECTED = {
     "account/two-factor/backup-codes/": "needs a verified session; test_two_factor",
     "audit/": "matrix: audit log page for every person; audit entries per person and escalation",
     "audit/export.csv": "as audit/, same scope (test_audit_views)",
-    "audit/subject-access/": "partnership administrators only (test_subject_access)",
+    "audit/subject-access/": "safeguarding leads and partnership administrators, within visible_to (test_subject_access)",
     "escalations/<str:reference>/record.pdf": "matrix: 'record PDF', every refusal; rendered once per relationship and per escalation",
     "escalations/<str:reference>/records/": "matrix: 'record copies' for every person and escalation",
     "escalations/<str:reference>/records/<int:version>.pdf": "matrix: 'record copy v1' for every person and escalation with a copy",
