@@ -23,10 +23,6 @@ ACCOUNT = 5000
 REASON = 2000
 # A child's address.
 ADDRESS = 500
-# An event's reason holds what a person wrote with the words the service puts around it (the
-# outcome's category, the approval request's note; learning and the policy gap together):
-# never typed directly.
-EVENT_REASON = 2 * ACCOUNT + 1000
 
 
 def text_limit(field: str, limit: int, *, prefix: str) -> models.CheckConstraint:

@@ -7,7 +7,6 @@ from datetime import datetime
 from django.db import models
 from django.utils import timezone
 
-from cases import limits
 from cases.models import Agency, Person
 from cases.people import agency_of
 
@@ -112,7 +111,10 @@ class Event(models.Model):
     to_state = models.CharField(max_length=30, blank=True)
     from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     to_stage = models.PositiveSmallIntegerField(null=True, blank=True)
-    reason = models.TextField(blank=True, max_length=limits.EVENT_REASON)
+    # Bounded by what it is made of: every part a person types has a maximum (cases.limits).
+    # No check constraint of its own: on SQLite adding one rebuilds the table without the
+    # append-only triggers of migration 0002.
+    reason = models.TextField(blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
 
     objects = EventQuerySet.as_manager()
@@ -120,10 +122,7 @@ class Event(models.Model):
     class Meta:
         ordering = ["escalation", "sequence"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["escalation", "sequence"], name="event_sequence_unique"
-            ),
-            limits.text_limit("reason", limits.EVENT_REASON, prefix="event"),
+            models.UniqueConstraint(fields=["escalation", "sequence"], name="event_sequence_unique")
         ]
 
     def __str__(self) -> str:
