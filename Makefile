@@ -58,7 +58,7 @@ migrations-check: $(STAMP)
 	DEBUG=false SECRET_KEY=makemigrations-check $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)
-	$(BIN)/python manage.py bench --escalations $${N:-100000}
+	BENCH_ROUTES=true $(BIN)/python manage.py bench --escalations $${N:-100000}
 
 clean:
 	rm -rf $(VENV) var

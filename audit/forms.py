@@ -67,25 +67,32 @@ class AuditFilterForm(forms.Form):
 
 
 class SubjectAccessForm(forms.Form):
-    child = forms.IntegerField(
-        label="Child number",
-        min_value=1,
-        max_value=2**31 - 1,
+    """Which child: by the reference of an escalation about them that the person may open
+    (never a guessable number), read through Escalation.objects.visible_to by the view."""
+
+    reference = forms.CharField(
+        label="Escalation reference",
+        max_length=30,
         error_messages={
-            "required": "Enter the child's number",
-            "invalid": "The child's number must be a whole number, like 1234",
-            "min_value": "The child's number must be a whole number, like 1234",
-            "max_value": "There is no child with that number in your partnership",
+            "required": "Enter the reference of an escalation about the child, like KIR-2026-00012",
+            "max_length": "An escalation reference is 30 characters or fewer",
         },
     )
 
-    def __init__(self, *args, children=None, **kwargs):
+    def __init__(self, *args, escalations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.children = children
+        self.escalations = escalations
 
-    def clean_child(self):
-        child = self.children.filter(pk=self.cleaned_data["child"]).first()
-        if child is None:
-            # The same words for a missing child and another partnership's.
-            raise forms.ValidationError("There is no child with that number in your partnership")
-        return child
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip().upper()
+        escalation = (
+            self.escalations.filter(reference=reference).select_related("child").first()
+            if reference
+            else None
+        )
+        if escalation is None:
+            # The same words for a missing escalation and one the person may not open.
+            raise forms.ValidationError(
+                "There is no escalation with that reference that you can open"
+            )
+        return escalation

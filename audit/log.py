@@ -69,6 +69,7 @@ def entry_for(
 
 
 def record_read(request: HttpRequest, escalation, what: str) -> AuditEntry:
+    request.__dict__.setdefault("_audit_recorded", set()).add(escalation.pk)
     return record(request, kind=AuditEntry.Kind.READ, what=what, escalation=escalation)
 
 
@@ -81,3 +82,29 @@ def record_export(
         what=f"{what} ({rows} rows)",
         partnership_id=partnership_id,
     )
+
+
+def note_reads(request: HttpRequest, escalations: Iterable, what: str) -> None:
+    """Note that this response shows these escalations (a child's name, the details): one read
+    entry each is written once the response is known to be shown (ReadAuditMiddleware), so a
+    page that fails writes none and a page that shows one twice writes one."""
+    pending = request.__dict__.setdefault("_audit_reads", {})
+    for escalation in escalations:
+        if escalation is not None and escalation.pk is not None:
+            pending.setdefault(escalation.pk, (escalation, what))
+
+
+def write_noted_reads(request: HttpRequest, status_code: int) -> int:
+    """The read entries note_reads asked for, in one insert, for a response that shows them;
+    none for an escalation this request already recorded itself (record_read)."""
+    pending = request.__dict__.pop("_audit_reads", None)
+    if not pending or status_code != 200:
+        return 0
+    done = request.__dict__.get("_audit_recorded", set())
+    rows = [
+        entry_for(request, kind=AuditEntry.Kind.READ, what=what, escalation=escalation)
+        for pk, (escalation, what) in pending.items()
+        if pk not in done
+    ]
+    AuditEntry.objects.bulk_create(rows)
+    return len(rows)

@@ -6,7 +6,7 @@ import pghistory
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from audit.log import client_address, request_id
+from audit.log import client_address, request_id, write_noted_reads
 
 
 class HistoryContextMiddleware:
@@ -29,3 +29,17 @@ class HistoryContextMiddleware:
             path=request.path[:300],
         ):
             return self.get_response(request)
+
+
+class ReadAuditMiddleware:
+    """Writes the read entries a view noted (audit.log.note_reads) once its response is a page
+    that shows them: every response showing a child's name or an escalation's details is in
+    the audit log (SPEC section 3; the ICO asks that consultation be logged, not only change)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        write_noted_reads(request, response.status_code)
+        return response

@@ -9,6 +9,8 @@ from datetime import UTC
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,10 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from audit.forms import AuditFilterForm, SubjectAccessForm
 from audit.log import record_export
 from audit.models import AuditEntry, oversees_audit
-from cases.models import Child
 from cases.people import person_for
-from policies.models import Role
-from security.subject_access import escalations_about
+from escalations.models import Escalation
+from security.subject_access import escalations_about, may_answer_subject_access
 from security.subject_access import export as subject_access_export
 
 PAGE_SIZE = 50
@@ -39,10 +40,21 @@ CSV_COLUMNS = [
 
 
 def _entries_for(request: HttpRequest):
+    """The entries this viewer oversees (AuditEntry.objects.visible_to), less those about an
+    escalation they may not open: a partnership administrator oversees the partnership's log
+    but sees an escalation only as SPEC section 3 allows, so its reference, and a search by
+    it, must not show it exists. The page, the CSV and the search all read from here."""
     person = person_for(request.user)
     if not oversees_audit(person):
         raise Http404
-    return AuditEntry.objects.visible_to(person)
+    openable = Escalation.objects.visible_to(request.user)
+    references = openable.exclude(reference=None).values("reference")
+    drafts = openable.filter(reference=None).annotate(key=Cast("pk", CharField())).values("key")
+    return AuditEntry.objects.visible_to(person).exclude(
+        (~Q(reference="") & ~Q(reference__in=references))
+        | Q(reference="", object_type="escalation", partnership_id__isnull=False)
+        & ~Q(object_id__in=drafts)
+    )
 
 
 def changes_in_words(changes) -> str:
@@ -118,24 +130,26 @@ def export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def subject_access(request: HttpRequest) -> HttpResponse:
-    """Partnership administrators answer a subject access request for a child of theirs."""
+    """A subject access request about a child, answered for what this person may see
+    (security.subject_access, ADR 0023): partnership administrators and agency safeguarding
+    leads; everyone else gets 404."""
     person = person_for(request.user)
-    partnerships = person.partnership_ids({Role.PARTNERSHIP_ADMIN}) if person else set()
-    if not partnerships:
+    if not may_answer_subject_access(person):
         raise Http404
-    # scoped-lookup: allowed (children of the partnerships this administrator answers for)
-    children = Child.objects.filter(home_partnership_id__in=partnerships).select_related(
-        "home_partnership"
+    form = SubjectAccessForm(
+        request.POST or None, escalations=Escalation.objects.visible_to(request.user)
     )
-    form = SubjectAccessForm(request.POST or None, children=children)
     if request.method == "POST" and form.is_valid():
-        child = form.cleaned_data["child"]
+        escalation = form.cleaned_data["reference"]
+        child = escalation.child
         data = subject_access_export(child, escalations_about(child, request.user), request=request)
         response = HttpResponse(
             json.dumps(data, indent=2, ensure_ascii=False),
             content_type="application/json; charset=utf-8",
         )
-        response["Content-Disposition"] = f'attachment; filename="subject-access-{child.pk}.json"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="subject-access-{escalation.reference}.json"'
+        )
         return response
     return render(
         request,

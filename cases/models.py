@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from cases import limits
 from policies.models import AGENCY_ROLES, PARTNERSHIP_ROLES, Partnership, Role
 
 
@@ -155,7 +156,7 @@ class Child(models.Model):
     is_family_group = models.BooleanField(default=False)
     is_unborn = models.BooleanField(default=False)
     date_of_birth = models.DateField(null=True, blank=True)
-    address = models.TextField(blank=True)
+    address = models.TextField(blank=True, max_length=limits.ADDRESS)
     home_partnership = models.ForeignKey(
         Partnership, on_delete=models.PROTECT, related_name="children"
     )
@@ -163,6 +164,7 @@ class Child(models.Model):
 
     class Meta:
         verbose_name_plural = "children"
+        constraints = [limits.text_limit("address", limits.ADDRESS, prefix="child")]
 
     def __str__(self) -> str:
         return self.display_name

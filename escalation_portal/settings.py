@@ -29,6 +29,8 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "development-only-key-never-use-in-production"
 
+# The benchmark's baseline page (`make bench`): a development aid, never routed in production.
+BENCH_ROUTES = env_bool("BENCH_ROUTES", default=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "escalation_portal.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before any lookup: a NUL or other control character in the address or a form is a 400.
+    "security.middleware.RefuseControlCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +76,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "security.middleware.SecondFactorRequiredMiddleware",
     "audit.middleware.HistoryContextMiddleware",
+    "audit.middleware.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # The portal's "Page not found" with DEBUG on too; inside the headers' middleware above.

@@ -78,3 +78,9 @@ def parts_of(value) -> tuple[str, str, str]:
     if isinstance(value, (tuple, list)) and len(value) == 3:
         return tuple(str(v) for v in value)  # type: ignore[return-value]
     return "", "", ""
+
+
+def too_long(what: str, limit: int) -> dict:
+    """The GOV.UK message for text over its limit (cases.limits): "<What> must be 5,000
+    characters or fewer"."""
+    return {"max_length": f"{what[0].upper()}{what[1:]} must be {limit:,} characters or fewer"}

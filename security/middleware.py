@@ -1,7 +1,9 @@
-"""Request guards every page passes: absolute session limit, second factor, no caching."""
+"""Request guards every page passes: absolute session limit, second factor, no caching, no
+control characters."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -10,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from security.sessions import refresh_idle_expiry, signed_in_at, stamp_sign_in
@@ -88,3 +91,42 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store, private"
             response["Pragma"] = "no-cache"
         return response
+
+
+# C0 control characters and DEL. Typed text keeps tab, line feed and carriage return (a
+# textarea sends lines as CR LF); nothing else in this range is ever typed, and NUL cannot be
+# stored by PostgreSQL at all.
+_CONTROL = "".join(chr(c) for c in range(32)) + "\x7f"
+_CONTROL_IN_ADDRESS = re.compile(f"[{re.escape(_CONTROL)}]")
+_CONTROL_IN_TEXT = re.compile(
+    f"[{re.escape(_CONTROL.replace(chr(9), '').replace(chr(10), '').replace(chr(13), ''))}]"
+)
+
+
+def has_control_characters(request: HttpRequest) -> bool:
+    """Whether the address, the query or a form field holds a control character (a NUL from
+    `%00`, an escape sequence): none is ever typed, and NUL reaches PostgreSQL as an error."""
+    if _CONTROL_IN_ADDRESS.search(request.path):
+        return True
+    for key, values in request.GET.lists():
+        if _CONTROL_IN_ADDRESS.search(key) or any(_CONTROL_IN_ADDRESS.search(v) for v in values):
+            return True
+    if request.method == "POST":
+        for key, values in request.POST.lists():
+            if _CONTROL_IN_ADDRESS.search(key) or any(_CONTROL_IN_TEXT.search(v) for v in values):
+                return True
+    return False
+
+
+class RefuseControlCharactersMiddleware:
+    """Answers 400, with a page saying what was wrong and that nothing was saved, to a request
+    whose address, query or form fields hold control characters, before any view or lookup
+    sees them. Every route and form is covered at once (tests/security/test_fuzz_routes.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if has_control_characters(request):
+            return HttpResponse(render_to_string("400_characters.html"), status=400)
+        return self.get_response(request)

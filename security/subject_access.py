@@ -131,16 +131,29 @@ def _escalation(esc: Escalation) -> dict:
     }
 
 
+# Who answers a subject access request in the portal (ADR 0023): each agency and the
+# partnership is its own controller under UK GDPR and answers for what it holds; in the portal
+# an agency's safeguarding lead (who sees all of their agency's escalations) answers for the
+# agency, and a partnership administrator for what the partnership sees. Each exports only what
+# SPEC section 3 lets them open; the operator's console command answers for everything.
+SUBJECT_ACCESS_AGENCY_ROLES = frozenset({Role.SAFEGUARDING_LEAD})
+SUBJECT_ACCESS_PARTNERSHIP_ROLES = frozenset({Role.PARTNERSHIP_ADMIN})
+
+
+def may_answer_subject_access(person) -> bool:
+    return person is not None and bool(
+        person.agency_ids(SUBJECT_ACCESS_AGENCY_ROLES)
+        or person.partnership_ids(SUBJECT_ACCESS_PARTNERSHIP_ROLES)
+    )
+
+
 def escalations_about(child: Child, user) -> QuerySet[Escalation]:
-    """The escalations about the child that this person may export: every one of the child's
-    partnership (a request is answered by the partnership, whose roles see all its escalations
-    through for_partnership_figures; visible_to would leave out those not yet shared with it),
-    for that partnership's administrators only; none for anyone else."""
-    person = person_for(user)
-    partnership = child.home_partnership
-    if person is None or partnership.pk not in person.partnership_ids({Role.PARTNERSHIP_ADMIN}):
+    """The escalations about the child that this person may export: those they may open
+    (Escalation.objects.visible_to), for the roles that answer requests; none for anyone
+    else. The export never shows more than the pages would (SPEC section 3)."""
+    if not may_answer_subject_access(person_for(user)):
         return Escalation.objects.none()
-    return Escalation.objects.for_partnership_figures(user, partnership).filter(child=child)
+    return Escalation.objects.visible_to(user).filter(child=child)
 
 
 def gather(child: Child, escalations: QuerySet[Escalation]) -> dict:

@@ -75,6 +75,14 @@ def throttled(user) -> bool:
     )
 
 
+def complete_sign_in(request: HttpRequest, device) -> None:
+    """Marks the session verified with this device and gives it a new id (ASVS 7.2.4): the
+    password step already did (django.contrib.auth.login), and a key seen before the second
+    factor, in a shared browser or a log, must not become a fully signed-in session."""
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
 def confirm_enrolment(request: HttpRequest, *, code: str) -> list[str] | None:
     """Confirms the pending app with a current code; returns the new backup codes, or None."""
     device = pending_app(request.user)
@@ -87,7 +95,7 @@ def confirm_enrolment(request: HttpRequest, *, code: str) -> list[str] | None:
         # One app per person: an earlier confirmed device (a lost phone) stops working.
         TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
         codes = new_backup_codes(request.user)
-    otp_login(request, device)
+    complete_sign_in(request, device)
     return codes
 
 
@@ -108,7 +116,7 @@ def verify(request: HttpRequest, *, code: str) -> bool:
         with transaction.atomic():
             ok, device = _verify_locked(model, pk, code)
         if ok:
-            otp_login(request, device)
+            complete_sign_in(request, device)
             return True
     return False
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django import forms
 
+from cases import limits
 from cases.models import Agency
-from escalations.fields import DateField
+from escalations.fields import DateField, too_long
 from escalations.models import ConferenceReason
 
 
@@ -46,7 +47,8 @@ class ConferenceConcernForm(forms.Form):
         label="Details",
         widget=forms.Textarea,
         help_text="What happened, and what you need from the agency.",
-        error_messages={"required": "Enter the details"},
+        max_length=limits.ACCOUNT,
+        error_messages={"required": "Enter the details"} | too_long("the details", limits.ACCOUNT),
     )
 
     def __init__(self, *args, agencies: list[Agency], **kwargs):
@@ -62,5 +64,7 @@ class ConferenceResponseForm(forms.Form):
         label="Your response",
         widget=forms.Textarea,
         help_text="Why it happened, and what your agency will do so that it does not happen again.",
-        error_messages={"required": "Enter your response"},
+        max_length=limits.ACCOUNT,
+        error_messages={"required": "Enter your response"}
+        | too_long("your response", limits.ACCOUNT),
     )

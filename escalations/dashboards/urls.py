@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from escalations.dashboards import views
@@ -20,5 +21,7 @@ urlpatterns = [
         views.export_table,
         name="export_table",
     ),
-    path("bench/baseline/", views.baseline, name="baseline"),
-]
+] + (
+    # Development only (settings.BENCH_ROUTES): the benchmark's yardstick page.
+    [path("bench/baseline/", views.baseline, name="baseline")] if settings.BENCH_ROUTES else []
+)

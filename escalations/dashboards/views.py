@@ -347,6 +347,7 @@ def _annual_figures(qs, ref, filters):
 
 
 @require_GET
+@login_required
 def baseline(request: HttpRequest) -> HttpResponse:
     """A plain page with no data: the yardstick the benchmark compares real pages against."""
     return render(request, "dashboards/baseline.html")

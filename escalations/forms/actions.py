@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from escalations.fields import DateField
+from cases import limits
+from escalations.fields import DateField, too_long
 from escalations.models import NoteKind, OutcomeCategory
 from escalations.services import ActionItem
 
@@ -36,7 +37,8 @@ class NoteForm(RevisionForm):
         label="Note",
         help_text="Who took part, what was said and what was agreed.",
         widget=forms.Textarea,
-        error_messages=required("Enter the note"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter the note") | too_long("the note", limits.ACCOUNT),
     )
     happened_on = DateField(
         label="When did it happen?",
@@ -54,7 +56,9 @@ class PositionForm(RevisionForm):
     body = forms.CharField(
         label="What is your agency's position, and why?",
         widget=forms.Textarea,
-        error_messages=required("Enter your agency's position"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter your agency's position")
+        | too_long("your agency's position", limits.ACCOUNT),
     )
 
     def call_kwargs(self):
@@ -65,7 +69,9 @@ class ResponseForm(RevisionForm):
     summary = forms.CharField(
         label="Summary of your agency's response",
         widget=forms.Textarea,
-        error_messages=required("Enter a summary of the response"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter a summary of the response")
+        | too_long("the summary of the response", limits.ACCOUNT),
     )
     responded_on = DateField(
         label="Date of the response", what="the date of the response", not_future=True
@@ -81,7 +87,11 @@ class ResponseForm(RevisionForm):
 class ReasonForm(RevisionForm):
     """Escalate, reopen, withdraw, share, next step: a required reason in words."""
 
-    reason = forms.CharField(widget=forms.Textarea)
+    reason = forms.CharField(
+        widget=forms.Textarea,
+        max_length=limits.REASON,
+        error_messages=too_long("the reason", limits.REASON),
+    )
     argument = "reason"
 
     def __init__(self, *args, label: str, message: str, argument: str = "reason", **kwargs):
@@ -95,7 +105,13 @@ class ReasonForm(RevisionForm):
 
 
 class CommentsForm(RevisionForm):
-    comments = forms.CharField(label="Comments (optional)", widget=forms.Textarea, required=False)
+    comments = forms.CharField(
+        label="Comments (optional)",
+        widget=forms.Textarea,
+        required=False,
+        max_length=limits.REASON,
+        error_messages=too_long("your comments", limits.REASON),
+    )
 
     def call_kwargs(self):
         return {"comments": self.cleaned_data["comments"]}
@@ -105,7 +121,9 @@ class ReturnForm(RevisionForm):
     comments = forms.CharField(
         label="What needs to change before you can approve?",
         widget=forms.Textarea,
-        error_messages=required("Enter your comments for the person who asked"),
+        max_length=limits.REASON,
+        error_messages=required("Enter your comments for the person who asked")
+        | too_long("your comments", limits.REASON),
     )
 
     def call_kwargs(self):
@@ -124,6 +142,8 @@ class ParentsForm(RevisionForm):
         help_text="For example, telling them would put the child at risk of significant harm.",
         widget=forms.Textarea,
         required=False,
+        max_length=limits.REASON,
+        error_messages=too_long("why parents or carers were not told", limits.REASON),
     )
 
     def clean(self):
@@ -143,7 +163,9 @@ class LearningForm(RevisionForm):
         help_text="Write 'none identified' if there was none. Do not name the child or family: "
         "where the partnership's policy says so, the learning is sent to the partnership.",
         widget=forms.Textarea,
-        error_messages=required("Enter the learning identified, or 'none identified'"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter the learning identified, or 'none identified'")
+        | too_long("the learning identified", limits.ACCOUNT),
     )
     policy_gap = forms.CharField(
         label="Any gap in policy or procedure (optional)",
@@ -151,6 +173,8 @@ class LearningForm(RevisionForm):
         "gaps in policy are sent to the partnership.",
         widget=forms.Textarea,
         required=False,
+        max_length=limits.ACCOUNT,
+        error_messages=too_long("the gap in policy", limits.ACCOUNT),
     )
 
     def call_kwargs(self):
@@ -164,7 +188,9 @@ class DebriefForm(RevisionForm):
     summary = forms.CharField(
         label="What did the debrief find?",
         widget=forms.Textarea,
-        error_messages=required("Enter what the debrief found"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter what the debrief found")
+        | too_long("what the debrief found", limits.ACCOUNT),
     )
     held_on = DateField(
         label="When was the debrief held?", what="the date of the debrief", not_future=True
@@ -200,6 +226,8 @@ class CloseForm(RevisionForm):
         label="If no debrief will be held, you can say why (optional)",
         widget=forms.Textarea,
         required=False,
+        max_length=limits.REASON,
+        error_messages=too_long("why the debrief or learning will not be recorded", limits.REASON),
     )
 
     def call_kwargs(self):
@@ -220,7 +248,9 @@ class ResolveForm(RevisionForm):
     summary = forms.CharField(
         label="The agreed outcome, in writing",
         widget=forms.Textarea,
-        error_messages=required("Enter the agreed outcome"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter the agreed outcome")
+        | too_long("the agreed outcome", limits.ACCOUNT),
     )
     raiser_satisfied = forms.ChoiceField(
         label="Is the person who raised the challenge satisfied with the outcome?",
@@ -233,7 +263,11 @@ class ResolveForm(RevisionForm):
         super().__init__(*args, **kwargs)
         for i in range(1, MAX_ACTIONS + 1):
             self.fields[f"action_{i}_what"] = forms.CharField(
-                label="What is to be done", required=False, widget=forms.Textarea
+                label="What is to be done",
+                required=False,
+                widget=forms.Textarea,
+                max_length=limits.REASON,
+                error_messages=too_long(f"what is to be done in action {i}", limits.REASON),
             )
             self.fields[f"action_{i}_owner"] = forms.CharField(
                 label="By whom (name and agency)",

@@ -8,8 +8,9 @@ from datetime import date
 
 from django import forms
 
+from cases import limits
 from cases.models import Agency, Membership
-from escalations.fields import DateField
+from escalations.fields import DateField, too_long
 from escalations.models import Nature, Pathway
 from policies.models import Partnership, Role
 
@@ -154,7 +155,13 @@ class ChildQuestion(Question):
         not_future=True,
         help_text="For example, 27 3 2019. Leave empty for an unborn baby or a family group.",
     )
-    address = forms.CharField(label="Address (if known)", required=False, widget=forms.Textarea)
+    address = forms.CharField(
+        label="Address (if known)",
+        required=False,
+        widget=forms.Textarea,
+        max_length=limits.ADDRESS,
+        error_messages=too_long("the address", limits.ADDRESS),
+    )
 
     def clean(self):
         data = super().clean()
@@ -254,7 +261,9 @@ class DetailsQuestion(Question):
         label=title,
         help_text="What was decided, why you disagree, and what you have already tried.",
         widget=forms.Textarea,
-        error_messages=required("Enter the details of the difference"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter the details of the difference")
+        | too_long("the details of the difference", limits.ACCOUNT),
     )
 
 
@@ -264,7 +273,9 @@ class OutcomeQuestion(Question):
     outcome_sought = forms.CharField(
         label=title,
         widget=forms.Textarea,
-        error_messages=required("Enter the outcome you are seeking"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter the outcome you are seeking")
+        | too_long("the outcome you are seeking", limits.ACCOUNT),
     )
 
 
@@ -275,7 +286,9 @@ class InterimSafetyQuestion(Question):
         label=title,
         help_text="At no time must a professional disagreement detract from keeping the child safe.",
         widget=forms.Textarea,
-        error_messages=required("Enter who is keeping the child safe meanwhile, and how"),
+        max_length=limits.ACCOUNT,
+        error_messages=required("Enter who is keeping the child safe meanwhile, and how")
+        | too_long("who is keeping the child safe, and how", limits.ACCOUNT),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from cases import limits
 from cases.models import Agency, Person
 from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership
 
@@ -49,13 +50,14 @@ class ConferenceReport(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     agency_representative = models.CharField(max_length=200, blank=True)
     reason = models.CharField(max_length=30, choices=ConferenceReason.choices)
-    details = models.TextField()
+    details = models.TextField(max_length=limits.ACCOUNT)
 
     objects = ConferenceReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-recorded_on"]
         indexes = [models.Index(fields=["agency", "recorded_on"], name="conf_agency_recorded")]
+        constraints = [limits.text_limit("details", limits.ACCOUNT, prefix="conference")]
 
     def __str__(self) -> str:
         return f"Conference concern {self.pk}"
@@ -69,4 +71,7 @@ class ConferenceResponse(models.Model):
     )
     responded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     responded_on = models.DateTimeField(default=timezone.now)
-    summary = models.TextField()
+    summary = models.TextField(max_length=limits.ACCOUNT)
+
+    class Meta:
+        constraints = [limits.text_limit("summary", limits.ACCOUNT, prefix="conference_response")]

@@ -8,6 +8,7 @@ from django.db.models import Aggregate, CharField, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from cases import limits
 from cases.models import Agency, Child, Person
 from escalations import approvals
 from escalations.models.choices import (
@@ -168,10 +169,10 @@ class Escalation(models.Model):
     receiving_team = models.CharField(max_length=200, blank=True)
     pathway = models.CharField(max_length=30, choices=Pathway.choices)
     nature_other = models.CharField(max_length=300, blank=True)
-    details = models.TextField()
-    outcome_sought = models.TextField()
+    details = models.TextField(max_length=limits.ACCOUNT)
+    outcome_sought = models.TextField(max_length=limits.ACCOUNT)
     immediate_risk = models.BooleanField(default=False)
-    interim_safety = models.TextField()
+    interim_safety = models.TextField(max_length=limits.ACCOUNT)
     initial_discussion_on = models.DateField()
 
     state = FSMField(default=State.DRAFT, choices=State.choices, protected=True)
@@ -205,7 +206,7 @@ class Escalation(models.Model):
     # APPROVAL_REQUESTED event keeps the whole reason as it reads in the history.
     approval_asked_as = models.CharField(max_length=30, choices=Role.choices, blank=True)
     approval_asked_of = models.CharField(max_length=300, blank=True)
-    approval_reason = models.TextField(blank=True)
+    approval_reason = models.TextField(blank=True, max_length=limits.REASON)
 
     raised_on = models.DateTimeField(null=True, blank=True)
     resolved_on = models.DateTimeField(null=True, blank=True)
@@ -216,12 +217,12 @@ class Escalation(models.Model):
 
     # After resolution (SPEC section 4): parents and carers, learning, policy gaps, debrief.
     parents_informed = models.BooleanField(null=True, blank=True)
-    parents_not_informed_reason = models.TextField(blank=True)
-    learning = models.TextField(blank=True)
-    policy_gap = models.TextField(blank=True)
-    debrief_summary = models.TextField(blank=True)
+    parents_not_informed_reason = models.TextField(blank=True, max_length=limits.REASON)
+    learning = models.TextField(blank=True, max_length=limits.ACCOUNT)
+    policy_gap = models.TextField(blank=True, max_length=limits.ACCOUNT)
+    debrief_summary = models.TextField(blank=True, max_length=limits.ACCOUNT)
     debrief_on = models.DateField(null=True, blank=True)
-    debrief_declined_reason = models.TextField(blank=True)
+    debrief_declined_reason = models.TextField(blank=True, max_length=limits.REASON)
 
     objects = EscalationQuerySet.as_manager()
 
@@ -248,6 +249,18 @@ class Escalation(models.Model):
             # then update those rows in place (HOT, helped by the table's fillfactor, set in
             # migration 0008) without touching any of these indexes.
         ]
+        # The longest text each field keeps (cases.limits).
+        constraints = [
+            limits.text_limit("details", limits.ACCOUNT, prefix="escalation"),
+            limits.text_limit("outcome_sought", limits.ACCOUNT, prefix="escalation"),
+            limits.text_limit("interim_safety", limits.ACCOUNT, prefix="escalation"),
+            limits.text_limit("approval_reason", limits.REASON, prefix="escalation"),
+            limits.text_limit("parents_not_informed_reason", limits.REASON, prefix="escalation"),
+            limits.text_limit("learning", limits.ACCOUNT, prefix="escalation"),
+            limits.text_limit("policy_gap", limits.ACCOUNT, prefix="escalation"),
+            limits.text_limit("debrief_summary", limits.ACCOUNT, prefix="escalation"),
+            limits.text_limit("debrief_declined_reason", limits.REASON, prefix="escalation"),
+        ]
 
     def __str__(self) -> str:
         return self.reference or f"Draft {self.pk}"
@@ -259,6 +272,31 @@ class Escalation(models.Model):
         else:
             chosen = {n.nature for n in self.natures.all()}
         return [label for value, label in Nature.choices if value in chosen]
+
+    def open_to(self, person: Person | None) -> bool:
+        """Whether this person may open the escalation as it stands in memory, by the rule of
+        EscalationQuerySet.visible_to (SPEC section 3). A change in progress (a new holder, the
+        partnership brought in) is not saved yet when its notices are written, so the outbox
+        asks this rather than the database; tests hold the two to the same answers."""
+        if person is None or not person.user.is_active:
+            return False
+        if self.state == State.DRAFT:
+            return self.raised_by_id == person.pk
+        if person.pk in (self.raised_by_id, self.holder_id, self.receiving_person_id):
+            return True
+        for m in person.memberships.all():
+            if m.role in AGENCY_OVERSIGHT_ROLES and m.agency_id in (
+                self.raising_agency_id,
+                self.receiving_agency_id,
+            ):
+                return True
+            if (
+                m.partnership_id == self.partnership_id
+                and m.role in PARTNERSHIP_ROLES
+                and self.partnership_sees_record
+            ):
+                return True
+        return Participant.objects.filter(escalation_id=self.pk, person=person).exists()
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         # A protected FSMField refuses assignment once set; reloading is not a transition.

@@ -112,6 +112,9 @@ class Event(models.Model):
     to_state = models.CharField(max_length=30, blank=True)
     from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     to_stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Bounded by what it is made of: every part a person types has a maximum (cases.limits).
+    # No check constraint of its own: on SQLite adding one rebuilds the table without the
+    # append-only triggers of migration 0002.
     reason = models.TextField(blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
 

@@ -69,8 +69,16 @@ class NoticeQuerySet(models.QuerySet):
         urgent: bool = False,
     ) -> int:
         """Write outbox rows about an escalation in the caller's transaction, one per person;
-        the unique key (escalation, episode, kind, person, occasion) makes a repeat a no-op."""
-        people = {person.pk: person for person in recipients if person is not None}
+        the unique key (escalation, episode, kind, person, occasion) makes a repeat a no-op.
+
+        Only people who may open the escalation at this moment are told (Escalation.open_to):
+        an email whose link answers "Page not found" tells a stranger that a child's case
+        exists and leaves the people who should act untold (ADR 0022)."""
+        people = {
+            person.pk: person
+            for person in recipients
+            if person is not None and escalation.open_to(person)
+        }
         rows = [
             Notice(
                 escalation=escalation,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from cases import limits
 from cases.models import Agency, Person
 from escalations.models.choices import Nature, NoteKind, OutcomeCategory
 from policies.models import Partnership, Role, Stage
@@ -74,12 +75,13 @@ class Note(models.Model):
     kind = models.CharField(max_length=20, choices=NoteKind.choices, default=NoteKind.NOTE)
     author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     agency = models.ForeignKey(Agency, null=True, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    body = models.TextField(max_length=limits.ACCOUNT)
     happened_on = models.DateField(default=timezone.localdate)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["escalation", "created_at"]
+        constraints = [limits.text_limit("body", limits.ACCOUNT, prefix="note")]
 
 
 class Position(models.Model):
@@ -88,11 +90,12 @@ class Position(models.Model):
     escalation = models.ForeignKey(ESCALATION, on_delete=models.PROTECT, related_name="positions")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    body = models.TextField(max_length=limits.ACCOUNT)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["escalation", "created_at"]
+        constraints = [limits.text_limit("body", limits.ACCOUNT, prefix="position")]
 
 
 class Response(models.Model):
@@ -104,11 +107,12 @@ class Response(models.Model):
     responder_job_title = models.CharField(max_length=200)
     responder_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     responded_on = models.DateField()
-    summary = models.TextField()
+    summary = models.TextField(max_length=limits.ACCOUNT)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["escalation", "created_at"]
+        constraints = [limits.text_limit("summary", limits.ACCOUNT, prefix="response")]
 
 
 class Approval(models.Model):
@@ -123,11 +127,12 @@ class Approval(models.Model):
     # The role in which decided_by decided: the gate's approver, or a stand-in in the
     # approver's absence (escalations.approvals); blank for decisions recorded before it was.
     decided_as = models.CharField(max_length=30, choices=Role.choices, blank=True)
-    comments = models.TextField(blank=True)
+    comments = models.TextField(blank=True, max_length=limits.REASON)
     decided_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["escalation", "decided_at"]
+        constraints = [limits.text_limit("comments", limits.REASON, prefix="approval")]
 
 
 class Outcome(models.Model):
@@ -135,7 +140,7 @@ class Outcome(models.Model):
 
     escalation = models.ForeignKey(ESCALATION, on_delete=models.PROTECT, related_name="outcomes")
     category = models.CharField(max_length=30, choices=OutcomeCategory.choices)
-    summary = models.TextField()
+    summary = models.TextField(max_length=limits.ACCOUNT)
     raiser_satisfied = models.BooleanField(null=True, blank=True)
     recorded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -144,6 +149,7 @@ class Outcome(models.Model):
     class Meta:
         ordering = ["escalation", "recorded_at"]
         indexes = [models.Index(fields=["category", "escalation"])]
+        constraints = [limits.text_limit("summary", limits.ACCOUNT, prefix="outcome")]
 
 
 class Action(models.Model):
@@ -151,7 +157,7 @@ class Action(models.Model):
     outcome = models.ForeignKey(
         Outcome, null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
     )
-    what = models.TextField()
+    what = models.TextField(max_length=limits.REASON)
     owner_name = models.CharField(max_length=200)
     owner = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -167,6 +173,7 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["escalation", "due_on", "id"]
+        constraints = [limits.text_limit("what", limits.REASON, prefix="action")]
 
 
 class ReferenceSequence(models.Model):

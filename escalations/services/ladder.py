@@ -56,12 +56,24 @@ def acting_person(escalation: Escalation, stage: Stage) -> Person:
     return candidates[0] if candidates else raiser
 
 
+# Who is told for the receiving agency when the stage names its practitioner and nobody knows
+# who that is (ADR 0022): its safeguarding lead, who sees all of the agency's escalations and
+# is the one the policies send a challenge to when the practitioner cannot be identified; else
+# its senior managers, else its line managers. Never an arbitrary practitioner of the agency,
+# who could not open the escalation the notice points at (SPEC section 3).
+UNKNOWN_PRACTITIONER_ROLES = [Role.SAFEGUARDING_LEAD, Role.SENIOR_MANAGER, Role.LINE_MANAGER]
+
+
 def counterpart_person(escalation: Escalation, stage: Stage) -> Person | None:
+    """Who takes the stage for the receiving agency: the named practitioner where the stage
+    is theirs, else the agency's first person in the stage's roles, else a stand-in; only ever
+    someone who may open the escalation (a practitioner only when they are the one named)."""
     roles = [r for r in stage.counterpart_roles if r in AGENCY_ROLES]
     if Role.PRACTITIONER in roles and escalation.receiving_person_id:
         return escalation.receiving_person
-    candidates = members(escalation.receiving_agency, roles) or members(
-        escalation.receiving_agency, FALLBACK_ROLES
+    oversight = [r for r in roles if r != Role.PRACTITIONER] or UNKNOWN_PRACTITIONER_ROLES
+    candidates = members(escalation.receiving_agency, oversight) or members(
+        escalation.receiving_agency, UNKNOWN_PRACTITIONER_ROLES
     )
     return candidates[0] if candidates else escalation.receiving_person
 

@@ -98,6 +98,8 @@ def govuk_field(
         "input_type": input_type or getattr(bound.field.widget, "input_type", "text") or "text",
         "value": bound.value() if kind not in ("date",) else None,
     }
+    if getattr(bound.field, "max_length", None):
+        context["max_length"] = f"{bound.field.max_length:,}"
     if kind in ("radios", "checkboxes", "select"):
         context["choices"] = _choices(bound, kind)
     if kind == "date":

@@ -6,6 +6,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 
+from audit.log import note_reads
 from cases.models import Person
 from cases.people import person_for
 from escalations.models import Escalation, Participant
@@ -51,6 +52,9 @@ def visible_escalation(request: HttpRequest, reference: str) -> Escalation:
     )
     if escalation is None:
         raise Http404
+    # Every page that looks an escalation up shows it (its child, its details): audited.
+    match = request.resolver_match
+    note_reads(request, [escalation], match.url_name if match and match.url_name else "page")
     return escalation
 
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from audit.log import note_reads
 from escalations import presenters
 from escalations.models import (
     ACTIVE_STATES,
@@ -79,4 +80,6 @@ def home(request: HttpRequest) -> HttpResponse:
         if lead_agencies
         else 0,
     }
+    shown = [*held, *raised, *(agency or [])]
+    note_reads(request, shown, "home page list")
     return render(request, "escalations/home.html", context)

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from audit.log import note_reads
 from cases.models import Agency
 from escalations import presenters
 from escalations.approvals import may_open_queue
@@ -37,6 +38,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
     )
     page = paginate(request, queryset)
     items = list(page)
+    note_reads(request, items, "approvals list")
     return render(
         request,
         "escalations/approvals.html",
@@ -74,6 +76,7 @@ def agency_escalations(request: HttpRequest) -> HttpResponse:
     )
     page = paginate(request, queryset)
     filters = {k: v for k, v in request.GET.items() if k != "page" and v}
+    note_reads(request, page, "agency escalations list")
     return render(
         request,
         "escalations/agency_escalations.html",

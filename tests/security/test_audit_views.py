@@ -5,8 +5,9 @@ import pytest
 
 from audit.log import record
 from audit.models import AuditEntry
-from tests.factories import OpenEscalationFactory
+from tests.factories import EscalationAtStageFactory, OpenEscalationFactory
 from tests.helpers import sign_in
+from tests.security.world_matrix import partnership_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -46,14 +47,36 @@ def test_a_safeguarding_lead_sees_the_log_for_their_agencys_escalations_only(
     assert b"HYPERLINK" not in page.content
 
 
-def test_a_partnership_administrator_sees_their_partnerships_log(world, client, entries):
+def test_a_partnership_administrator_sees_only_escalations_they_may_open(world, client, entries):
+    """Kim administers Kirklees, but may open an escalation only once the partnership sees its
+    record (SPEC section 3): before that, neither the log, nor its CSV, nor a search by the
+    reference shows that the escalation exists."""
+    hidden = entries[0].reference
+    shared = EscalationAtStageFactory(stage=partnership_stage(world.kirklees))
+    record(None, kind=AuditEntry.Kind.READ, what="escalation page", escalation=shared)
+    record(
+        None,
+        kind=AuditEntry.Kind.CHANGE,
+        what="role added",
+        object_type="person",
+        partnership_id=world.kirklees.pk,
+        agency_ids=[world.school.pk],
+    )
     sign_in(client, world.kim)
 
     page = client.get("/audit/")
+    csv_export = client.get("/audit/export.csv")
+    search = client.get("/audit/", {"reference": hidden})
 
     assert page.status_code == 200
-    assert entries[0].reference.encode() in page.content
+    assert shared.reference.encode() in page.content
+    assert b"role added" in page.content
+    assert hidden.encode() not in page.content
     assert b"HYPERLINK" not in page.content
+    assert shared.reference.encode() in csv_export.content
+    assert hidden.encode() not in csv_export.content
+    assert b"No entries match" in search.content
+    assert b"escalation page" not in search.content
 
 
 @pytest.mark.parametrize("name", ["alice", "bob", "dan", "ivan", "judy", "mallory", "charlie"])
@@ -65,7 +88,7 @@ def test_everyone_else_gets_not_found(world, client, entries, name):
 
 
 def test_the_csv_export_is_itself_audited_and_defuses_formulas(world, client, entries):
-    sign_in(client, world.kim)
+    sign_in(client, world.grace)
 
     response = client.get("/audit/export.csv")
 
@@ -74,7 +97,7 @@ def test_the_csv_export_is_itself_audited_and_defuses_formulas(world, client, en
     assert rows[0][0] == "at_utc" and len(rows) == 2
     assert rows[1][0].endswith("+00:00")
     export = AuditEntry.objects.filter(kind=AuditEntry.Kind.EXPORT).get()
-    assert export.username == "kim" and "1 rows" in export.what
+    assert export.username == "grace" and "1 rows" in export.what
 
 
 def test_a_formula_in_an_entry_is_written_to_csv_as_text(world, client, entries):
@@ -112,7 +135,7 @@ def test_bad_filters_get_a_specific_message(world, client, entries, query, messa
 
 
 def test_filters_narrow_the_log(world, client, entries):
-    sign_in(client, world.kim)
+    sign_in(client, world.grace)
 
     hit = client.get("/audit/", {"username": "alice", "kind": "read"})
     miss = client.get("/audit/", {"username": "nobody"})

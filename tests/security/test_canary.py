@@ -281,7 +281,8 @@ def drive_everything(world, child: c.Canary, capture: c.Capture, settings, monke
         kim = client_for(world.kim)
         kim.get("/audit/export.csv")
         kim.get("/audit/", {"reference": ref})
-        response = kim.post("/audit/subject-access/", {"child": str(esc.child_id)})
+        # Subject access by an escalation's reference (ADR 0023), by the raising agency's lead.
+        response = client_for(world.carol).post("/audit/subject-access/", {"reference": ref})
         assert response.status_code == 200
         assert child.family_name in response.content.decode()  # the download is meant to
 

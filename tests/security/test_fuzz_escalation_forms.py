@@ -61,6 +61,11 @@ def error_messages(response) -> list[str]:
     ]
 
 
+def assert_refused_for_control_characters(response) -> None:
+    """security.middleware.RefuseControlCharactersMiddleware's page, saying what was wrong."""
+    assert b"a control character" in response.content
+
+
 def assert_refused_specifically(response) -> None:
     """The form again, with the GOV.UK error summary naming what is wrong."""
     content = response.content.decode()
@@ -242,6 +247,10 @@ def test_the_raise_question_pages_never_fail_and_never_echo_markup(world, client
             return
         if response.status_code == 404:  # a step that does not apply to this draft
             return
+        if response.status_code == 400:  # control characters: refused before any form
+            assert_refused_for_control_characters(response)
+            assert draft.answers == answers
+            return
         assert response.status_code == 302, response.status_code
         outcomes["saved"] += 1
         for page in (f"/raise/drafts/{draft.pk}/check/", response["Location"], "/"):
@@ -371,6 +380,9 @@ def test_an_action_form_never_fails_and_never_echoes_markup(world, client, slug)
             outcomes["refused"] += 1
             assert_refused_specifically(response)
             assert snapshot(esc.pk) == before  # nothing saved, nothing already saved changed
+        elif response.status_code == 400:
+            assert_refused_for_control_characters(response)
+            assert snapshot(esc.pk) == before
         else:
             assert response.status_code == 302, response.status_code
             outcomes["saved"] += 1

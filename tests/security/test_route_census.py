@@ -10,6 +10,7 @@ Adding a route without classifying it here fails, naming the route. Classify it:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -20,7 +21,6 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC = {
     "healthz": "load balancer health check: no data",
-    "bench/baseline/": "the benchmark's baseline: a tiny page with no data",
     "admin/login/": "Django admin's sign-in page (password step)",
     "sign-in/": "the portal's sign-in page",
     "password-reset/": "asks for an email address; says nothing about accounts",
@@ -48,11 +48,12 @@ TOKEN_ONLY = {
 # Route pattern (a prefix ending in * covers what a framework generates under it) -> how the
 # isolation matrix exercises it.
 PROTECTED = {
+    "bench/baseline/": "development only (settings.BENCH_ROUTES, test_bench_routes_exist_only_in_development); needs sign-in",
     "admin/*": "staff only (AdminSite); matrix: 'admin change page' for every person in every relationship",
     "account/two-factor/backup-codes/": "needs a verified session; test_two_factor",
     "audit/": "matrix: audit log page for every person; audit entries per person and escalation",
     "audit/export.csv": "as audit/, same scope (test_audit_views)",
-    "audit/subject-access/": "partnership administrators only (test_subject_access)",
+    "audit/subject-access/": "safeguarding leads and partnership administrators, within visible_to (test_subject_access)",
     "escalations/<str:reference>/record.pdf": "matrix: 'record PDF', every refusal; rendered once per relationship and per escalation",
     "escalations/<str:reference>/records/": "matrix: 'record copies' for every person and escalation",
     "escalations/<str:reference>/records/<int:version>.pdf": "matrix: 'record copy v1' for every person and escalation with a copy",
@@ -164,3 +165,64 @@ def test_token_only_routes_answer_401_to_the_signed_out_and_to_every_session(wor
             if status != 401:
                 failures.append(f"{route} ({path}) {who}: {status}")
     assert failures == []
+
+
+# README, "Deployment: security": the routes anyone may fetch. Changing PUBLIC means changing
+# the README too.
+DOCUMENTED_ALLOW_LIST = {
+    "healthz",
+    "admin/login/",
+    "sign-in/",
+    "password-reset/",
+    "invitation/<str:token>/",
+    "invitation/<str:token>/ask-again/",
+    "api/schema/",
+    "api/docs/",
+    "sso/<slug:key>/start/",
+    "sso/callback/",
+}
+
+
+def test_the_allow_list_is_the_documented_one_and_each_answers_the_signed_out(client, db):
+    assert set(PUBLIC) == DOCUMENTED_ALLOW_LIST
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for route in DOCUMENTED_ALLOW_LIST:
+        assert f"`/{route}`" in readme, route
+    for route in routes():
+        if classification(route) != "public" or route.startswith("static/"):
+            continue
+        response = client.get(concrete(route))
+        # Answered (a page, a form, a refusal of the sample token), not sent to sign in.
+        assert not response.get("Location", "").startswith("/sign-in/"), route
+        assert response.status_code < 500, route
+
+
+def test_bench_routes_exist_only_in_development(settings, world, client):
+    from tests.helpers import sign_in
+
+    assert "bench/baseline/" in routes()  # the test settings are development's
+    assert client.get("/bench/baseline/").status_code == 302  # and it needs sign-in
+    sign_in(client, world.alice)
+    assert client.get("/bench/baseline/").status_code == 200
+    settings.BENCH_ROUTES = False
+    try:
+        reload_urls()
+        assert "bench/baseline/" not in routes()
+        assert client.get("/bench/baseline/").status_code == 404
+    finally:
+        settings.BENCH_ROUTES = True
+        reload_urls()
+    assert "bench/baseline/" in routes()
+
+
+def reload_urls() -> None:
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import escalation_portal.urls
+    import escalations.dashboards.urls
+
+    importlib.reload(escalations.dashboards.urls)
+    importlib.reload(escalation_portal.urls)
+    clear_url_caches()

@@ -158,3 +158,34 @@ def test_long_passwords_are_accepted_without_composition_rules(password):
 )
 def test_short_overlong_and_common_passwords_are_refused(password, message):
     assert message in refusals(password)
+
+
+def test_completing_the_second_factor_issues_a_new_session_id(world, client):
+    """ASVS 7.2.4: the id a browser held after the password step (seen in a shared browser, a
+    log or a proxy) is dead once the second factor completes, at enrolment and at each
+    later sign-in, whether by app code or backup code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.security.otp import current_code
+    from tests.security.test_two_factor import codes_on
+
+    for step in ("set up", "app code", "backup code"):
+        attempt(client, "alice", PASSWORD)
+        assert is_signed_in(client)
+        before = client.session.session_key
+        if step == "set up":
+            client.get("/account/two-factor/set-up/")
+            device = TOTPDevice.objects.get(user=world.alice.user, confirmed=False)
+            response = client.post("/account/two-factor/set-up/", {"code": current_code(device)})
+            backup = codes_on(response)
+        else:
+            code = current_code(device) if step == "app code" else backup.pop()
+            device.throttling_failure_count = 0
+            TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # the code may repeat
+            response = client.post("/account/two-factor/verify/", {"code": code})
+            assert response.status_code == 302, step
+        after = client.session.session_key
+        assert after != before, step
+        assert not SessionStore().exists(before), step
+        assert can_use_the_portal(client), step
+        client.post(sign_out_url())
