@@ -57,6 +57,23 @@ class NoticeKind(models.TextChoices):
     CHILD_FILE_DUE = "child_file_due", "Record it on the child's file"
 
 
+# Learning and policy gaps a partnership's policy sends to the partnership itself (issue 15,
+# point 8): the words reach its dashboard, and the notice links there, not to the escalation,
+# which below the partnership's stages its business manager may not open (SPEC section 3).
+# Outcomes are sent from the stages at which the partnership holds the record, so those
+# notices link to the escalation like any other.
+TO_PARTNERSHIP_KINDS = frozenset({NoticeKind.LEARNING_TO_PARTNERSHIP})
+
+
+def _sees_partnership_figures(person: Person, partnership_id: int) -> bool:
+    from escalations.models.choices import PARTNERSHIP_FIGURES_ROLES
+
+    return person.user.is_active and any(
+        m.partnership_id == partnership_id and m.role in PARTNERSHIP_FIGURES_ROLES
+        for m in person.memberships.all()
+    )
+
+
 class NoticeQuerySet(models.QuerySet):
     def write(
         self,
@@ -74,10 +91,14 @@ class NoticeQuerySet(models.QuerySet):
         Only people who may open the escalation at this moment are told (Escalation.open_to):
         an email whose link answers "Page not found" tells a stranger that a child's case
         exists and leaves the people who should act untold (ADR 0022)."""
+        if kind in TO_PARTNERSHIP_KINDS:
+            # These link to the partnership's dashboard: told are those who may open it.
+            def may_open(person):
+                return _sees_partnership_figures(person, escalation.partnership_id)
+        else:
+            may_open = escalation.open_to
         people = {
-            person.pk: person
-            for person in recipients
-            if person is not None and escalation.open_to(person)
+            person.pk: person for person in recipients if person is not None and may_open(person)
         }
         rows = [
             Notice(

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from escalations import clock
 from escalations.models import ConferenceReport, Escalation, Notice, NoticeKind
+from escalations.models.notices import TO_PARTNERSHIP_KINDS
 
 # What each kind of notice asks of its reader, in the email and on the notifications page.
 GUIDANCE = {
@@ -84,6 +86,9 @@ TO_DO = {
     NoticeKind.CONFERENCE_CONCERN: "Read the concern and respond to it",
     NoticeKind.CONFERENCE_CONCERN_NO_LEAD: "Read the concern and respond to it",
     NoticeKind.CONFERENCE_RESPONSE: "Read the response",
+    NoticeKind.OUTCOME_TO_PARTNERSHIP: "Read the outcome",
+    NoticeKind.LEARNING_TO_PARTNERSHIP: "Read it in the dashboard's learning and policy gaps",
+    NoticeKind.CHILD_FILE_DUE: "Record it on your agency's file for the child, then confirm it",
 }
 TIMED = {
     NoticeKind.RAISED,
@@ -120,8 +125,11 @@ def visible_notices(user) -> Q:
     """Notices about what the user may still see: an escalation (`Escalation.objects
     .visible_to`) or a conference concern (`ConferenceReport.objects.visible_to`). One
     condition, so a count of them stays one query."""
-    return Q(escalation__in=Escalation.objects.visible_to(user)) | Q(
-        conference_report__in=ConferenceReport.objects.visible_to(user)
+    return (
+        Q(escalation__in=Escalation.objects.visible_to(user))
+        | Q(conference_report__in=ConferenceReport.objects.visible_to(user))
+        # Written only for the partnership's own roles, and linking to its dashboard.
+        | Q(kind__in=TO_PARTNERSHIP_KINDS)
     )
 
 
@@ -175,6 +183,22 @@ def notice_summary(notice: Notice) -> dict:
             "url": absolute(path),
         }
     esc = notice.escalation
+    if notice.kind in TO_PARTNERSHIP_KINDS:
+        # The partnership's dashboard holds what was sent; the escalation itself may be one
+        # its business manager cannot open, so neither its reference nor its link is given.
+        path = reverse("dashboards:dashboard_table", args=[esc.partnership.slug, "learning"])
+        return {
+            **common,
+            "about": "partnership",
+            "reference": f"{esc.partnership.name} dashboard",
+            "agencies": f"{esc.raising_agency.name} challenged {esc.receiving_agency.name}",
+            "to_do": to_do(notice.kind, ""),
+            "stage": f"Stage {esc.stage.number}: {esc.stage.name}",
+            "due": "",
+            "overdue": False,
+            "path": path,
+            "url": absolute(path),
+        }
     path = escalation_path(esc.reference)
     if notice.kind in CLOCK_KINDS and esc.stage.clock_measures:
         # Say what the clock measures: Pan-Cheshire step 1's is the time to raise the issue

@@ -80,6 +80,6 @@ def home(request: HttpRequest) -> HttpResponse:
         if lead_agencies
         else 0,
     }
-    shown = [*held, *raised, *(agency or [])]
+    shown = [*held, *challenged, *raised, *(agency or [])]
     note_reads(request, shown, "home page list")
     return render(request, "escalations/home.html", context)

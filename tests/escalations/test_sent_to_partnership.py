@@ -1,14 +1,18 @@
 """Outcomes, learning and gaps in policy go to the partnership where its policy says (issue
 15, point 8), as a notice to its business manager and on its dashboard, and nowhere else."""
 
+from django.test import Client
+
 from escalations import services
 from escalations.dashboards import queries
 from escalations.models import Escalation, Notice, NoticeKind
+from escalations.notices.summary import notice_summary
 from tests.factories import (
     EscalationAtStageFactory,
     OpenEscalationFactory,
     ResolvedEscalationFactory,
 )
+from tests.helpers import sign_in
 
 OUTCOME = NoticeKind.OUTCOME_TO_PARTNERSHIP
 LEARNING = NoticeKind.LEARNING_TO_PARTNERSHIP
@@ -70,6 +74,16 @@ def test_kirklees_resolutions_send_no_outcome_notice_but_its_learning_goes_to_th
     rows = queries.learning_and_gaps(Escalation.objects.all(), world.ivan.user)
     assert [r["learning_text"] for r in rows] == ["Share new disclosures the same day."]
     assert rows[0]["shown_reference"] == ""
+    # His notice links to that page of the dashboard, which opens for him, and never to the
+    # escalation, which is not his to open (SPEC section 3).
+    notice = Notice.objects.get(escalation=esc, kind=LEARNING)
+    summary = notice_summary(notice)
+    assert summary["path"] == f"/partnerships/{esc.partnership.slug}/dashboard/learning/"
+    assert esc.reference not in str(summary)
+    client = Client()
+    sign_in(client, world.ivan)
+    assert client.get(summary["path"]).status_code == 200
+    assert client.get("/notifications/").content.decode().count(summary["path"]) >= 1
 
 
 def test_berkshire_sends_gaps_in_policy_but_not_learning(world):

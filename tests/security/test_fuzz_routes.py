@@ -111,7 +111,9 @@ def test_no_route_fails_on_any_parameter(visitors):
             client.get(path, {"q": value}),
             client.post(path, {"q": value}),
         ):
-            assert response.status_code < 500, (path, response.status_code)
+            # /healthz answers 503 while no worker has been seen (as here), by design.
+            server_error = response.status_code >= 500 and route != "healthz"
+            assert not server_error, (path, response.status_code)
 
     request()
 

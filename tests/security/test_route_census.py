@@ -192,9 +192,12 @@ def test_the_allow_list_is_the_documented_one_and_each_answers_the_signed_out(cl
         if classification(route) != "public" or route.startswith("static/"):
             continue
         response = client.get(concrete(route))
-        # Answered (a page, a form, a refusal of the sample token), not sent to sign in.
-        assert not response.get("Location", "").startswith("/sign-in/"), route
-        assert response.status_code < 500, route
+        # Answered (a page, a form, a refusal of the sample token), not sent to sign in; a
+        # provider's answer that is not one (no state) goes back to sign in, saying so.
+        if route != "sso/callback/":
+            assert not response.get("Location", "").startswith("/sign-in/"), route
+        # /healthz answers 503 while no worker has been seen (as here): an answer all the same.
+        assert response.status_code < 500 or route == "healthz", route
 
 
 def test_bench_routes_exist_only_in_development(settings, world, client):
