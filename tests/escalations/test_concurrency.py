@@ -115,15 +115,17 @@ def test_escalate_and_resolve_at_once_one_wins_and_nothing_is_half_done(world, a
 
 def test_two_approvals_at_once_approve_once(world):
     esc = AwaitingApprovalEscalationFactory(by=world.robin, why_escalated="No answer.")
-    # Carol is not Small Steps' lead; make a second lead there so two may approve.
+    # Two more leads at Small Steps, so two people other than Robin, who asked, may approve
+    # (the one who asked approves only when nobody else could: ADR 0020).
     from policies.models import Role
     from tests.personas import make_person
 
-    second = make_person("sage", "Sage Stone", (world.smallsteps, Role.SAFEGUARDING_LEAD))
+    first = make_person("sage", "Sage Stone", (world.smallsteps, Role.SAFEGUARDING_LEAD))
+    second = make_person("skye", "Skye Stone", (world.smallsteps, Role.SAFEGUARDING_LEAD))
     # No revision given: the lock alone must stop the second approval.
     results = race(
-        lambda: services.approve(esc.pk, by=world.robin, comments="Robin agrees."),
-        lambda: services.approve(esc.pk, by=second, comments="Sage agrees."),
+        lambda: services.approve(esc.pk, by=first, comments="Sage agrees."),
+        lambda: services.approve(esc.pk, by=second, comments="Skye agrees."),
     )
     winners, losers = winners_and_losers(results)
     assert len(winners) == 1 and len(losers) == 1

@@ -192,7 +192,9 @@ def test_redis_stopped_while_deadlines_pass_and_people_act_then_started_loses_no
     assert statuses == [200, 302, 503]  # healthz says the broker is down; nothing errs
     assert_once_each(cluster, figures)
     assert Notice.objects.filter(kind=NoticeKind.IMMEDIATE_RISK, urgent=True).count() == 10
-    assert Notice.objects.filter(kind=NoticeKind.APPROVAL_NEEDED).count() == 10
+    # Each of the 10 asks its agency's safeguarding lead and line manager (Kirklees step 2).
+    approval_asks = Notice.objects.filter(kind=NoticeKind.APPROVAL_NEEDED)
+    assert approval_asks.values("escalation").distinct().count() == 10
     assert overdue_events_per_escalation([e.pk for e in soon]) == {1}
 
 
