@@ -9,6 +9,7 @@ process: worker, beat and the web's publisher."""
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "escalation_portal.settings")
@@ -21,3 +22,16 @@ app = Celery("escalation_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["escalation_portal"])
+
+
+@beat_init.connect
+def sweep_as_beat_starts(sender=None, **kwargs) -> None:
+    """Beat's first deadline sweep is asked for as it starts, not one interval later (Celery
+    runs a new schedule entry only when its interval has passed): deadlines that passed while
+    beat was down are caught up at once, and /healthz does not report a beat that has just
+    started as down because it has not swept yet."""
+    from django.conf import settings
+
+    app.send_task(
+        "escalations.tasks.sweep_deadlines", expires=float(settings.DEADLINE_SWEEP_SECONDS)
+    )

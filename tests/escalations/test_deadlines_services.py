@@ -249,3 +249,22 @@ def test_a_sweep_after_hours_of_downtime_catches_up_on_its_first_run(world, clus
     assert (first_run["overdue"], first_run["reminded"]) == (40, 10)
     assert_once_each(cluster, figures)
     assert Escalation.objects.overdue().count() == 40
+
+
+def test_beat_asks_for_a_sweep_as_it_starts_not_one_interval_later(world, cluster):
+    """A sweep every hour, as a partnership might set it: the first still comes at start, so
+    deadlines passed while beat was down are caught up and /healthz sees beat alive."""
+    from escalations.models import Pulse, PulseKind
+
+    hourly = Cluster.env(cluster) | {"DEADLINE_SWEEP_SECONDS": "3600"}
+    cluster.env = lambda: hourly
+    overdue = raise_due(world, 3, days_ago=0)
+    Escalation.objects.filter(pk__in=[e.pk for e in overdue]).update(
+        due_at=timezone.now() - timedelta(minutes=5)
+    )
+    cluster.worker("worker")
+    cluster.beat("beat")
+    wait_until(
+        lambda: Pulse.objects.filter(kind=PulseKind.SWEEP).exists(), 60, 0.5, "a first sweep"
+    )
+    assert Escalation.objects.overdue().count() == 3
