@@ -24,11 +24,12 @@ def uk_mobile(value: str) -> str:
         digits = "0" + digits[4:]
     elif digits.startswith("44") and len(digits) == 12:
         digits = "0" + digits[2:]
-    if not digits.isdigit():
+    foreign = digits.startswith("+")  # another country's code
+    if not foreign and not digits.isdigit():
         raise ValidationError(
             f"Enter a mobile number using digits only, like {EXAMPLE}", code="not_digits"
         )
-    if not digits.startswith("07") or len(digits) != 11:
+    if foreign or not digits.startswith("07") or len(digits) != 11:
         raise ValidationError(
             f"Enter a UK mobile number: 11 digits starting 07, like {EXAMPLE}", code="not_mobile"
         )
