@@ -38,7 +38,10 @@ EMAIL_FIELDS = (
     ("name", "the recipient's name"),
     ("kind", "what happened, e.g. 'Escalated to you'"),
     ("reference", "the escalation's reference (or 'Conference concern 12', or the dashboard)"),
-    ("agencies", "'<agency> challenged <agency>' (empty for a conference concern)"),
+    (
+        "agencies",
+        "which agency challenged which, e.g. 'Meadow School challenged Kirklees Children's Social Care' (empty for a conference concern)",
+    ),
     ("guidance", "what the notice means"),
     ("to_do", "what the reader must do, and by when"),
     ("stage", "'Stage 2: Line managers' (empty for a conference concern)"),
@@ -115,6 +118,18 @@ def templates_table() -> str:
     for name, (what, fields) in template_names().items():
         listed = ", ".join(f"`(({field}))`" for field, _ in fields)
         lines.append(f"| `{setting_name(name)}` | {what} | {listed} |")
+    return "\n".join(lines)
+
+
+def fields_table() -> str:
+    """The Markdown table of what each personalisation field holds (docs/integrations.md)."""
+    lines = ["| field | in | what it holds |", "| --- | --- | --- |"]
+    for group, fields in (
+        ("notice emails", EMAIL_FIELDS),
+        ("the digest", DIGEST_FIELDS),
+        ("the text message", TEXT_FIELDS),
+    ):
+        lines += [f"| `(({name}))` | {group} | {what} |" for name, what in fields]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ backoff, or given up with Notify's words), and a text message for immediate-risk
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import responses
@@ -239,3 +240,17 @@ def test_the_portal_will_not_start_with_notify_half_configured(settings):
     assert "GOVUK_NOTIFY_TEMPLATE_OVERDUE is not set" in str(refused.value)
     settings.GOVUK_NOTIFY_TEMPLATES[NoticeKind.OVERDUE] = "x"
     call_command("check")
+
+
+def test_the_docs_list_every_template_with_its_fields_as_the_code_sends_them():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "integrations.md").read_text()
+    listed = docs.split("<!-- notify-templates:start -->\n")[1].split(
+        "\n<!-- notify-templates:end -->"
+    )[0]
+    expected = f"{notify.templates_table()}\n\n{notify.fields_table()}"
+    assert listed == expected, (
+        "docs/integrations.md's Notify templates differ from escalations/notices/notify.py;"
+        f" put this between the markers:\n{expected}"
+    )
+    for kind in NoticeKind:
+        assert f"`GOVUK_NOTIFY_TEMPLATE_{kind.value.upper()}`" in listed
