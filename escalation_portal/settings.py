@@ -471,6 +471,16 @@ CACHES = {
     ),
 }
 API_CHANGES_SETTLE_SECONDS = env_int("API_CHANGES_SETTLE_SECONDS", 10)
+# Signed webhooks (api.webhooks, ADR 0034): how often they are pushed, how long a case system
+# is given to answer, and whether a plain-http address is accepted (development and tests only).
+PUSH_WEBHOOKS_SECONDS = env_int("PUSH_WEBHOOKS_SECONDS", 60)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+CELERY_BEAT_SCHEDULE["push-webhooks"] = {
+    "task": "api.tasks.push_webhooks",
+    "schedule": float(PUSH_WEBHOOKS_SECONDS),
+    "options": {"expires": float(PUSH_WEBHOOKS_SECONDS)},
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.CaseSystemTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.authentication.IsCaseSystem"],
