@@ -69,3 +69,38 @@ class CaseReference(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class Webhook(models.Model):
+    """An agency's case system told of each event as it happens (docs/adr/0034): the portal
+    POSTs each event, signed with HMAC-SHA256 under the secret, to the URL. The events table is
+    the outbox (each event is written with the change it records); `cursor` is the last event
+    the system accepted, moved only after a 2xx, so an event is never lost and, but for a
+    process killed between the answer and the move, never sent twice (its id says so)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    url = models.URLField(max_length=300)
+    # Kept as given: the portal must sign with it. Shown once, when it is made.
+    secret = models.CharField(max_length=64)
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    created_on = models.DateTimeField(default=timezone.now)
+    stopped_on = models.DateTimeField(null=True, blank=True)
+    cursor = models.BigIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_delivered_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency"],
+                condition=models.Q(stopped_on__isnull=True),
+                name="one_live_webhook_per_agency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.url

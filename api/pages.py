@@ -12,15 +12,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from drf_spectacular.generators import SchemaGenerator
 
-from api import tokens
+from api import tokens, webhooks
 from api.access import manageable_agencies
-from api.forms import NewTokenForm
-from api.models import CaseSystemToken
+from api.forms import NewTokenForm, WebhookForm
+from api.models import CaseSystemToken, Webhook
 from audit import log as audit_log
 from audit.models import AuditEntry
 from cases.people import person_for
 
 NEW_TOKEN = "api_new_token"
+NEW_WEBHOOK = "api_new_webhook"
 
 
 def _agency(request: HttpRequest, agency_id: int):
@@ -81,8 +82,74 @@ def agency_tokens(request: HttpRequest, agency_id: int) -> HttpResponse:
             "tokens": CaseSystemToken.objects.filter(agency=agency).select_related(
                 "created_by", "revoked_by"
             ),
+            **_webhook_context(request, agency),
         },
     )
+
+
+def _webhook_context(request: HttpRequest, agency, form=None) -> dict:
+    shown = request.session.pop(NEW_WEBHOOK, None) if request.method == "GET" else None
+    live = Webhook.objects.filter(agency=agency, stopped_on__isnull=True).first()
+    return {
+        "webhook": live,
+        "webhook_form": form or WebhookForm(),
+        "webhook_secret": shown["secret"] if shown and live and shown["id"] == live.pk else None,
+    }
+
+
+@never_cache
+@login_required
+@require_POST
+def webhook_set(request: HttpRequest, agency_id: int) -> HttpResponse:
+    """Send each event to this address from now on (replacing any earlier one), signed with a
+    new secret shown once."""
+    person, agency = _agency(request, agency_id)
+    form = WebhookForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "api/tokens.html",
+            {
+                "portal_section": "case-systems",
+                "agency": agency,
+                "form": NewTokenForm(),
+                "tokens": CaseSystemToken.objects.filter(agency=agency),
+                **_webhook_context(request, agency, form),
+            },
+            status=400,
+        )
+    made = webhooks.set_up(agency, form.cleaned_data["url"], person)
+    audit_log.record(
+        request,
+        kind=AuditEntry.Kind.CHANGE,
+        what=f"case-system webhook set: {made.url}"[:200],
+        object_type="case-system webhook",
+        object_id=str(made.pk),
+        agency_ids=[agency.pk],
+        changes=[("Webhook", "", made.url)],
+    )
+    request.session[NEW_WEBHOOK] = {"id": made.pk, "secret": made.secret}
+    return HttpResponseRedirect(f"/case-systems/agencies/{agency.pk}/")
+
+
+@never_cache
+@login_required
+@require_POST
+def webhook_stop(request: HttpRequest, agency_id: int) -> HttpResponse:
+    _, agency = _agency(request, agency_id)
+    live = Webhook.objects.filter(agency=agency, stopped_on__isnull=True).first()
+    if live is not None and webhooks.stop(live):
+        audit_log.record(
+            request,
+            kind=AuditEntry.Kind.CHANGE,
+            what=f"case-system webhook stopped: {live.url}"[:200],
+            object_type="case-system webhook",
+            object_id=str(live.pk),
+            agency_ids=[agency.pk],
+            changes=[("Webhook", live.url, "stopped")],
+        )
+        messages.success(request, "The webhook is stopped: no more events are sent.")
+    return HttpResponseRedirect(f"/case-systems/agencies/{agency.pk}/")
 
 
 @never_cache

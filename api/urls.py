@@ -23,4 +23,6 @@ urlpatterns = [
     path("case-systems/", pages.start, name="case-systems"),
     path("case-systems/agencies/<int:agency_id>/", pages.agency_tokens),
     path("case-systems/agencies/<int:agency_id>/tokens/<int:token_id>/revoke/", pages.revoke),
+    path("case-systems/agencies/<int:agency_id>/webhook/", pages.webhook_set),
+    path("case-systems/agencies/<int:agency_id>/webhook/stop/", pages.webhook_stop),
 ]

@@ -7,12 +7,10 @@ that does not exist (404). Every read is audited (api.audit); every endpoint is 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.db.models import Min, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,6 +21,7 @@ from rest_framework.views import APIView
 
 from api import audit
 from api.authentication import IsCaseSystem
+from api.changes import settled_events
 from api.models import CaseReference
 from api.serializers import (
     CaseReferenceSerializer,
@@ -252,29 +251,7 @@ class Changes(CaseSystemView):
     def get(self, request):
         after = self.whole_number(request, "after", default=0, low=0, high=2**62)
         limit = self.whole_number(request, "limit", default=100, low=1, high=500)
-        settled = timezone.now() - timedelta(seconds=settings.API_CHANGES_SETTLE_SECONDS)
-        events = (
-            # scoped-lookup: allowed (the events of escalations visible_to returned)
-            Event.objects.filter(escalation__in=self.visible(), pk__gt=after)
-            .select_related("escalation", "actor", "actor_agency")
-            .order_by("pk")
-        )
-        page = list(events[: limit + 1])
-        more = len(page) > limit
-        page = page[:limit]
-        if page:
-            # The first event still settling, of any escalation, within the page's range of
-            # ids (an index range, however long the history): nothing at or after it is given
-            # yet, so that the cursor never passes an event that appears later.
-            unsettled = (
-                # scoped-lookup: allowed (an id only, no row: the first event not yet settled)
-                Event.objects.filter(
-                    pk__gt=after, pk__lte=page[-1].pk, occurred_at__gt=settled
-                ).aggregate(first=Min("pk"))["first"]
-            )
-            if unsettled is not None:
-                page = [event for event in page if event.pk < unsettled]
-                more = False
+        page, more = settled_events(self.visible(), after, limit)
         next_cursor = page[-1].pk if page else after
         escalations = {event.escalation_id: event.escalation for event in page}
         audit.record_reads(request, escalations.values(), "changes")

@@ -110,14 +110,19 @@ def _demo_password_hash() -> str:
     return make_password(DEMO_PASSWORD)
 
 
-def _person(username: str, full_name: str) -> Person:
+def _demo_mobile(n: int) -> str:
+    """An invented mobile in Ofcom's range for drama (07700 900000 to 900999), never a real one."""
+    return f"+447700900{n % 1000:03d}"
+
+
+def _person(username: str, full_name: str, mobile: str = "") -> Person:
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(
         username=username,
         defaults={"email": f"{username}@demo.invalid", "password": _demo_password_hash()},
     )
     person, _ = Person.objects.get_or_create(
-        user=user, defaults={"full_name": full_name, "email": user.email}
+        user=user, defaults={"full_name": full_name, "email": user.email, "mobile": mobile}
     )
     return person
 
@@ -153,7 +158,9 @@ def seed_people() -> list[DemoLogin]:
                     if agency.partnerships.count() > 1
                     else _username(partnership, key, role)
                 )
-                person = _person(username, _name(counter))
+                # Safeguarding leads get immediate-risk alerts: they have a (made-up) mobile.
+                mobile = _demo_mobile(counter) if role == Role.SAFEGUARDING_LEAD else ""
+                person = _person(username, _name(counter), mobile)
                 Membership.objects.get_or_create(
                     person=person, agency=agency, role=role, defaults={"job_title": title}
                 )

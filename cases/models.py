@@ -47,6 +47,9 @@ class Person(models.Model):
     email = models.EmailField()
     # Non-urgent notices by email once a day instead of one by one (urgent ones never wait).
     daily_digest = models.BooleanField(default=False)
+    # A UK mobile number (07...), only for text messages on immediate-risk alerts when the
+    # portal sends through GOV.UK Notify; kept as +447...; never shown in the directory.
+    mobile = models.CharField(max_length=13, blank=True)
     # Marked a leaver (people.leavers): the account is deactivated, the person and everything
     # they did stay, under the name they had.
     left_on = models.DateTimeField(null=True, blank=True)

@@ -15,12 +15,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from escalation_portal import broker
 from escalation_portal.celery import app
 from escalations.models import Notice, Pulse, PulseKind
+from escalations.notices.notify import FAILED
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,10 @@ def _from_the_database(now: datetime) -> dict:
     oldest = unsent["oldest"]
     # scoped-lookup: allowed (a count for the operator's health check: no record is shown)
     given_up = Notice.objects.filter(email_given_up=True).count()
+    # scoped-lookup: allowed (a count for the operator's health check: no record is shown)
+    not_delivered = Notice.objects.filter(
+        Q(email_status__in=FAILED) | Q(text_status__in=FAILED), email_given_up=True
+    ).count()
     return {
         "worker": _lively(
             pulses.get(PulseKind.WORKER), now, settings.HEARTBEAT_SECONDS, "last_heartbeat"
@@ -109,4 +114,6 @@ def _from_the_database(now: datetime) -> dict:
             "oldest_age_seconds": round((now - oldest).total_seconds()) if oldest else None,
         },
         "notices_given_up": given_up,
+        # Of those, the ones GOV.UK Notify's receipts said it could not deliver.
+        "notices_not_delivered": not_delivered,
     }

@@ -4,6 +4,7 @@ Nothing set: SQLite under var/ and kombu's filesystem broker under var/, so a ne
 server. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -178,6 +179,28 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "escalation-portal@localhost")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# How notices leave the portal (docs/integrations.md, ADR 0033): "email" (the default: SMTP,
+# or the console with no EMAIL_HOST) or "notify" (GOV.UK Notify: email for every notice, and a
+# text message for immediate-risk alerts to people with a mobile number). A Notify template id
+# per kind comes from GOVUK_NOTIFY_TEMPLATE_<KIND>; a system check names any that is missing.
+NOTICE_CHANNEL = env_str("NOTICE_CHANNEL", "email").lower()
+if NOTICE_CHANNEL not in ("email", "notify"):
+    raise ImproperlyConfigured(
+        f"NOTICE_CHANNEL must be 'email' or 'notify', not {NOTICE_CHANNEL!r}"
+    )
+GOVUK_NOTIFY_API_KEY = env_str("GOVUK_NOTIFY_API_KEY")
+GOVUK_NOTIFY_BASE_URL = env_str("GOVUK_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# Seconds the relay waits for Notify's answer (the client's default, 30, would hold the relay).
+GOVUK_NOTIFY_TIMEOUT = env_int("GOVUK_NOTIFY_TIMEOUT", 10)
+GOVUK_NOTIFY_TEMPLATES = {
+    name.removeprefix("GOVUK_NOTIFY_TEMPLATE_").lower(): value.strip()
+    for name, value in os.environ.items()
+    if name.startswith("GOVUK_NOTIFY_TEMPLATE_") and value.strip()
+}
+# The bearer token Notify sends with each delivery receipt (set the same in Notify's callback
+# settings); with none set, every receipt is refused.
+GOVUK_NOTIFY_CALLBACK_TOKEN = env_str("GOVUK_NOTIFY_CALLBACK_TOKEN")
 
 # Notices (escalations.notices.relay): non-urgent emails only in this window on the
 # partnership's working days; urgent ones at once. Failed sends are retried with backoff.
@@ -448,6 +471,16 @@ CACHES = {
     ),
 }
 API_CHANGES_SETTLE_SECONDS = env_int("API_CHANGES_SETTLE_SECONDS", 10)
+# Signed webhooks (api.webhooks, ADR 0034): how often they are pushed, how long a case system
+# is given to answer, and whether a plain-http address is accepted (development and tests only).
+PUSH_WEBHOOKS_SECONDS = env_int("PUSH_WEBHOOKS_SECONDS", 60)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+CELERY_BEAT_SCHEDULE["push-webhooks"] = {
+    "task": "api.tasks.push_webhooks",
+    "schedule": float(PUSH_WEBHOOKS_SECONDS),
+    "options": {"expires": float(PUSH_WEBHOOKS_SECONDS)},
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.CaseSystemTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.authentication.IsCaseSystem"],

@@ -73,3 +73,21 @@ def visibility_outlasts_every_task(app_configs=None, **kwargs) -> list[Error]:
             id="escalations.E002",
         )
     ]
+
+
+@register()
+def govuk_notify_is_configured(app_configs=None, **kwargs) -> list[Error]:
+    """NOTICE_CHANNEL=notify without its key or a template would leave notices of that kind
+    failing one by one in production; the portal refuses to start instead, naming what to set."""
+    from escalations.notices import notify
+
+    if not notify.in_use():
+        return []
+    return [
+        Error(
+            f"NOTICE_CHANNEL is 'notify' but {name} is not set.",
+            hint="Set it (docs/integrations.md, GOV.UK Notify), or NOTICE_CHANNEL=email.",
+            id="escalations.E003",
+        )
+        for name in notify.missing_settings()
+    ]

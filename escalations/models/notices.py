@@ -179,6 +179,14 @@ class Notice(models.Model):
     # A relay that claimed the notice sends it until then with no transaction open; a relay
     # that died meanwhile leaves the claim to run out and the next run sends it.
     email_claimed_until = models.DateTimeField(null=True, blank=True)
+    # GOV.UK Notify (NOTICE_CHANNEL=notify, ADR 0033): the id Notify gave each message it
+    # accepted, recorded at once, so a retry after a failed text message does not send the
+    # email again; and the last delivery receipt for each (escalations.notices.receipts).
+    notify_email_id = models.CharField(max_length=36, blank=True)
+    notify_text_id = models.CharField(max_length=36, blank=True)
+    email_status = models.CharField(max_length=30, blank=True)
+    text_status = models.CharField(max_length=30, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     objects = NoticeQuerySet.as_manager()
 

@@ -37,6 +37,7 @@ from django.utils import timezone
 from cases.models import Person
 from escalation_portal import broker
 from escalations.models import Notice, Pulse, PulseKind
+from escalations.notices import notify
 from escalations.notices.summary import escalation_url, notice_summary
 from policies.calendar import WorkingCalendar
 from policies.models import Partnership
@@ -122,6 +123,22 @@ def digest_email(person: Person, notices: list[Notice], day) -> EmailMultiAltern
     return message
 
 
+def deliver_notice(notice: Notice) -> None:
+    """Send one notice by the configured channel: SMTP (the default) or GOV.UK Notify."""
+    if notify.in_use():
+        notify.send_notice(notice, notice_summary(notice))
+    else:
+        notice_email(notice).send()
+
+
+def deliver_digest(person: Person, notices: list[Notice], day) -> None:
+    if notify.in_use():
+        summaries = [notice_summary(n) for n in notices]
+        notify.send_digest(person, notices, summaries, day, escalation_url(None))
+    else:
+        digest_email(person, notices, day).send()
+
+
 # --- relaying -----------------------------------------------------------------------------
 
 
@@ -164,11 +181,16 @@ def _sent(pks: list[int]) -> None:
 def _failed(notices: list[Notice], exc: BaseException, result: RelayResult) -> None:
     """Record a failed attempt: retried after a wait that doubles each time, given up after
     NOTICE_EMAIL_MAX_ATTEMPTS (the partnership administrator can send it again)."""
-    error = f"{type(exc).__name__}: {exc}"[:300]
+    # Notify's failures are already in words; a mail server's are named by their type.
+    words = isinstance(exc, notify.Refused | notify.Unavailable)
+    error = (str(exc) if words else f"{type(exc).__name__}: {exc}")[:300]
     now = timezone.now()
     for notice in notices:
         update: dict = {"email_claimed_until": None, "email_error": error}
-        if notice.email_attempts >= settings.NOTICE_EMAIL_MAX_ATTEMPTS:
+        # Notify's 400 (an address or a field it will not take) is given up at once, with its
+        # words: the same message would be refused at every try.
+        refused = isinstance(exc, notify.Refused)
+        if refused or notice.email_attempts >= settings.NOTICE_EMAIL_MAX_ATTEMPTS:
             update["email_given_up"] = True
             result.given_up += 1
             logger.error(
@@ -189,16 +211,17 @@ def _failed(notices: list[Notice], exc: BaseException, result: RelayResult) -> N
 def mail_server_failed(exc: BaseException) -> bool:
     """A failure of the mail server itself (refused, hung, dropped, timed out; or the task's
     time running out mid-send), which every following send would meet too; as opposed to one
-    message refused (an address the server will not take)."""
+    message refused (an address the server will not take). GOV.UK Notify's the same way:
+    Unavailable (its key, rate limit, failure or silence) stops the run; Refused does not."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused):
         return False
-    return isinstance(exc, OSError | SoftTimeLimitExceeded)
+    return isinstance(exc, OSError | SoftTimeLimitExceeded | notify.Unavailable)
 
 
-def _send(build, notices: list[Notice], result: RelayResult) -> BaseException | None:
+def _send(deliver, notices: list[Notice], result: RelayResult) -> BaseException | None:
     """Build and send the message with no transaction open; the failure, if any."""
     try:
-        build().send()
+        deliver()
     except Exception as exc:  # any failure of the mail system is retried, boundedly
         _failed(notices, exc, result)
         return exc
@@ -245,7 +268,7 @@ def relay(
             "escalation__receiving_agency",
             "recipient",
         ).get(pk=pk)
-        failure = _send(lambda n=notice: notice_email(n), [notice], result)
+        failure = _send(lambda n=notice: deliver_notice(n), [notice], result)
         if failure is None:
             sent_any = True
         elif mail_server_failed(failure):
@@ -298,7 +321,7 @@ def send_digests(*, now: datetime | None = None) -> RelayResult:
             .order_by("created_at", "pk")
         )
         failure = _send(
-            lambda n=notices: digest_email(n[0].recipient, n, timezone.localdate(now)),
+            lambda n=notices: deliver_digest(n[0].recipient, n, timezone.localdate(now)),
             notices,
             result,
         )

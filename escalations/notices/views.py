@@ -1,14 +1,18 @@
 """The signed-in person's notices: a list, marking read, and the digest preference."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.mobile import display, uk_mobile
 from cases.people import person_for
 from escalations.models import Notice
+from escalations.notices import notify
 from escalations.notices.summary import notice_summary, visible_notices
 
 PER_PAGE = 25
@@ -27,6 +31,10 @@ def _notices(request: HttpRequest):
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
+    return _list(request)
+
+
+def _list(request: HttpRequest, *, mobile_error: str = "", typed: str | None = None):
     person, notices = _notices(request)
     page = Paginator(
         notices.select_related(
@@ -47,7 +55,12 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "unread": notices.filter(read_at__isnull=True).count(),
             "daily_digest": person.daily_digest,
+            # Text messages go only through GOV.UK Notify: the number is asked for then.
+            "texts": notify.in_use(),
+            "mobile": typed if typed is not None else display(person.mobile),
+            "mobile_error": mobile_error,
         },
+        status=400 if mobile_error else 200,
     )
 
 
@@ -74,4 +87,24 @@ def email_preference(request: HttpRequest) -> HttpResponse:
     person, _ = _notices(request)
     person.daily_digest = request.POST.get("emails") == "digest"
     person.save(update_fields=["daily_digest"])
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def mobile_number(request: HttpRequest) -> HttpResponse:
+    """The person's own mobile number for immediate-risk text messages; empty removes it."""
+    person, _ = _notices(request)
+    typed = request.POST.get("mobile", "")[:50]
+    try:
+        person.mobile = uk_mobile(typed)
+    except ValidationError as error:
+        return _list(request, mobile_error=error.messages[0], typed=typed)
+    person.save(update_fields=["mobile"])
+    messages.success(
+        request,
+        f"Immediate-risk alerts will also be texted to {display(person.mobile)}."
+        if person.mobile
+        else "Your mobile number is removed: alerts come by email only.",
+    )
     return redirect("notifications")

@@ -1,5 +1,6 @@
 """seed_demo: invented people for every role, and escalations topped up to N."""
 
+import re
 from datetime import date
 from io import StringIO
 
@@ -173,3 +174,16 @@ def test_seeding_without_ladders_loads_them_first(db):
     seed(0)
     assert Partnership.objects.count() == 5
     assert Membership.objects.filter(role=Role.BUSINESS_MANAGER).count() == 5
+
+
+def test_demo_safeguarding_leads_have_invented_mobiles_for_text_alerts(seeded):
+    leads = Person.objects.filter(memberships__role=Role.SAFEGUARDING_LEAD).distinct()
+    mobiles = [p.mobile for p in leads if p.mobile]
+    assert mobiles and len(set(mobiles)) == len(mobiles)
+    # Ofcom's range for drama: no real phone has these numbers.
+    assert all(re.fullmatch(r"\+447700900\d{3}", m) for m in mobiles)
+    assert (
+        not Person.objects.exclude(memberships__role=Role.SAFEGUARDING_LEAD)
+        .exclude(mobile="")
+        .exists()
+    )

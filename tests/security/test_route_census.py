@@ -30,6 +30,7 @@ PUBLIC = {
     "api/docs/": "the case-system API's documentation page: no data",
     "sso/<slug:key>/start/": "sends to a configured provider's sign-in (404 for any other key)",
     "sso/callback/": "the provider's answer: signs in only a matched person (tests/sso)",
+    "notifications/govuk-notify/receipts/": "GOV.UK Notify's delivery receipts: POST with the configured bearer token, else 401; an unknown message 404 (tests/escalations/test_govuk_notify_receipts)",
 }
 PUBLIC_PREFIXES = ("static/", "password-reset/", "sign-in/reset/", "invitation/")
 
@@ -73,6 +74,7 @@ PROTECTED = {
     "notifications/<int:pk>/read/": "matrix: POST own notice per escalation, another's; refusals the missing notice's 404",
     "notifications/read/": "POST; own notices only (test_notifications)",
     "notifications/emails/": "POST; the signed-in person's own email preference (test_notifications)",
+    "notifications/mobile/": "POST; the signed-in person's own mobile number (test_govuk_notify_mobile)",
     "manage/": "partnership administrators and safeguarding leads only (tests/people/test_pages)",
     "manage/partnerships/<slug:key>/*": "test_isolation_people: every page, every visitor, every scope; refused POSTs change nothing",
     "manage/agencies/<int:key>/*": "test_isolation_people: every page, every visitor, every scope; refused POSTs change nothing",
@@ -180,6 +182,7 @@ DOCUMENTED_ALLOW_LIST = {
     "api/docs/",
     "sso/<slug:key>/start/",
     "sso/callback/",
+    "notifications/govuk-notify/receipts/",
 }
 
 
