@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("api", "0001_case_system_api"),
-        ("cases", "0006_i20_person_mobile"),
+        ("cases", "0006_person_mobile"),
     ]
 
     operations = [
