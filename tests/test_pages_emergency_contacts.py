@@ -26,6 +26,8 @@ def test_berkshires_route_names_the_lead_as_the_policy_names_the_role_and_999(cl
     lead = make_person(
         "bea", "Bea Birch", (world.berkshire_school, Role.SAFEGUARDING_LEAD, "Designated Lead")
     )
+    lead.phone = "01632 960123"
+    lead.save()
     sign_in(client, world.oscar)
     section = contacts_section(emergency_page(client))
     # "the designated safeguarding lead/line manager in your agency should be informed
@@ -35,6 +37,7 @@ def test_berkshires_route_names_the_lead_as_the_policy_names_the_role_and_999(cl
     assert "Policy: Stage Five - Conclusion" in row
     assert "Bea Birch</strong>, Designated Lead" in row
     assert f'href="mailto:{lead.email}"' in row
+    assert 'href="tel:01632960123"' in row
     assert "Police: dial 999 and ask for police assistance" in section
     assert 'href="tel:999"' in section
 
