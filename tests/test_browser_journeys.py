@@ -297,7 +297,7 @@ def test_pan_cheshire_step_1_is_resolved_with_parents_told(page: Page, live_serv
     press(page, "Resolve", escalation.reference)
 
     # And records that parents were told, as the Pan-Cheshire procedure asks
-    press(page, "Record whether parents or carers were told", "Parents and carers")
+    press(page, "Record whether parents or carers were told", "Were parents or carers told")
     expect(page.locator(".govuk-inset-text")).to_contain_text(
         "Parents and carers should also be informed"
     )
@@ -331,7 +331,7 @@ def test_a_lead_returns_the_escalation_with_comments_and_approves_the_second_ask
     # Then Carol returns it with comments
     sign_in_browser(page, live_server, world.carol)
     open_escalation(page, escalation)
-    press(page, "Return with comments", "Return with comments")
+    press(page, "Return with comments", "Return the escalation with comments")
     page.get_by_label("What needs to change before you can approve?").fill(
         "Say what you asked for and when."
     )
