@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import zlib
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -122,9 +123,25 @@ def _person(username: str, full_name: str, mobile: str = "") -> Person:
         defaults={"email": f"{username}@demo.invalid", "password": _demo_password_hash()},
     )
     person, _ = Person.objects.get_or_create(
-        user=user, defaults={"full_name": full_name, "email": user.email, "mobile": mobile}
+        user=user,
+        defaults={
+            "full_name": full_name,
+            "email": user.email,
+            "mobile": mobile,
+            "phone": _demo_phone(username),
+        },
     )
+    if not person.phone:  # demo data loaded before people had a work phone
+        person.phone = _demo_phone(username)
+        person.save(update_fields=["phone"])
     return person
+
+
+def _demo_phone(username: str) -> str:
+    """An invented work phone from Ofcom's ranges kept for drama (01632 960xxx, 07700 900xxx),
+    the same for a username on every run, so no demo number can ring anyone."""
+    n = zlib.crc32(username.encode()) % 2000
+    return f"01632 960{n % 1000:03d}" if n < 1000 else f"07700 900{n % 1000:03d}"
 
 
 def agencies_for(partnership: Partnership) -> list[tuple[str, Agency]]:

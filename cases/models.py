@@ -45,6 +45,9 @@ class Person(models.Model):
     )
     full_name = models.CharField(max_length=200)
     email = models.EmailField()
+    # Work phone, shown in the directory and on the emergency route beside the email address
+    # (issue 17, point 12); checked as a UK number by cases.phone. Blank where not known.
+    phone = models.CharField("work phone", max_length=20, blank=True, default="")
     # Non-urgent notices by email once a day instead of one by one (urgent ones never wait).
     daily_digest = models.BooleanField(default=False)
     # A UK mobile number (07...), only for text messages on immediate-risk alerts when the

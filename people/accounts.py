@@ -148,10 +148,18 @@ def remove_role(membership: Membership, *, scope: Scope, by: Person, request=Non
 
 
 def edit_person(
-    person: Person, *, scope: Scope, full_name: str, email: str, by: Person, request=None
+    person: Person,
+    *,
+    scope: Scope,
+    full_name: str,
+    email: str,
+    by: Person,
+    phone: str | None = None,
+    request=None,
 ) -> Person:
-    """Change the name and email address. A username that was the email address follows it,
-    so that 'your username is your email address' stays true."""
+    """Change the name, email address and work phone (None: leave the phone as it is). A
+    username that was the email address follows it, so that 'your username is your email
+    address' stays true."""
     scope.require(Can.EDIT_PEOPLE)
     if not scope.whole(person):
         raise Refused(f"{person.full_name} also has roles elsewhere: ask their administrators.")
@@ -172,6 +180,9 @@ def edit_person(
             if user.username.lower() == locked.email.lower():
                 user.username = email
             locked.email = user.email = email
+        if phone is not None and locked.phone != phone:
+            changes.append(("Work phone", locked.phone, phone))
+            locked.phone = phone
         if not changes:
             return locked
         try:
@@ -179,7 +190,7 @@ def edit_person(
                 user.save(update_fields=["username", "email"])
         except IntegrityError as exc:
             raise Refused("Another account already uses that email address.") from exc
-        locked.save(update_fields=["full_name", "email"])
+        locked.save(update_fields=["full_name", "email", "phone"])
         audited(
             by=by,
             what=f"Details of {locked.full_name} changed",
@@ -188,6 +199,28 @@ def edit_person(
             partnership_id=scope.audit_partnership_id(),
             agency_ids=agencies_of(locked),
             changes=changes,
+            request=request,
+        )
+    return locked
+
+
+def change_my_work_phone(person: Person, phone: str, *, request=None) -> Person:
+    """A person sets their own work phone on their account page (issue 17, point 12): the
+    directory and the emergency route show it beside their email. Audited like any change to
+    a person, for their agencies' administrators and leads."""
+    with transaction.atomic():
+        locked = _lock(person)
+        if locked.phone == phone:
+            return locked
+        before, locked.phone = locked.phone, phone
+        locked.save(update_fields=["phone"])
+        audited(
+            by=locked,
+            what=f"{locked.full_name} changed their work phone",
+            object_type="person",
+            object_id=locked.pk,
+            agency_ids=agencies_of(locked),
+            changes=[("Work phone", before, phone)],
             request=request,
         )
     return locked

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from cases import phone
 from cases.models import Sector
 from escalations.fields import DateField
 from people.invitations import RoleSpec
@@ -108,9 +109,36 @@ class InviteForm(RoleFields):
     field_order = ["full_name", "email", "place", "role", "job_title"]
 
 
+class TelInput(forms.TextInput):
+    input_type = "tel"
+
+
+class WorkPhoneField(forms.CharField):
+    """A UK telephone number (cases.phone), optional; kept in its usual spacing."""
+
+    def __init__(self, label: str = "Work phone (optional)", **kwargs):
+        super().__init__(
+            label=label,
+            required=False,
+            max_length=40,
+            error_messages={"max_length": phone.MESSAGE},
+            help_text="For example, 01632 960 001 or 07700 900 982",
+            widget=TelInput,
+            **kwargs,
+        )
+
+    def clean(self, value):
+        return phone.normalise(super().clean(value))
+
+
 class PersonForm(forms.Form):
     full_name = _text("Full name", "their full name")
     email = _email()
+    phone = WorkPhoneField()
+
+
+class MyWorkPhoneForm(forms.Form):
+    phone = WorkPhoneField()
 
 
 class AgencyForm(forms.Form):
@@ -129,9 +157,7 @@ class AgencyForm(forms.Form):
         required=False,
         help_text="The team or person other agencies contact about safeguarding there.",
     )
-    safeguarding_contact_phone = _text(
-        "Phone (optional)", "the phone number", required=False, max_length=40
-    )
+    safeguarding_contact_phone = WorkPhoneField("Phone (optional)")
     safeguarding_contact_email = _email("Email (optional)", required=False)
 
 

@@ -4,7 +4,7 @@ for an agency's safeguarding leads: the same pages, each scope allowing what it 
 
 from django.urls import include, path
 
-from people.views import handover, imports, invitations, notices, partnership, people
+from people.views import account, handover, imports, invitations, notices, partnership, people
 
 scope_pages = [
     path("", partnership.overview),
@@ -36,6 +36,8 @@ scope_pages = [
 ]
 
 urlpatterns = [
+    path("account/", account.my_account, name="account"),
+    path("account/work-phone/", account.work_phone, name="account-work-phone"),
     path("manage/", partnership.start, name="manage"),
     path("manage/partnerships/<slug:key>/", include(scope_pages), {"kind": "partnership"}),
     path("manage/agencies/<int:key>/", include(scope_pages), {"kind": "agency"}),

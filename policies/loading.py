@@ -226,6 +226,40 @@ def parse_rules(check: _Checker, value: Any, where: str, stated: dict, wanted: d
 AGENCY_ROLE_VALUES = {role.value for role in AGENCY_ROLES}
 
 
+NUMBER_FROM = {"childrens_social_care"}
+
+
+def parse_contact(check: _Checker, value: Any, where: str) -> dict:
+    """One contact of the emergency route, as the policy gives it, with its source: a number the
+    policy prints (`phone`), the people in the raiser's own agency it names by role
+    (`in_your_agency`), or a service it names without a number (`number_from:
+    childrens_social_care`: the number is the one the partnership's administrators keep for its
+    children's social care, and the page says plainly when none is kept). No number is invented
+    here: a contact with none of the three says the policy gives no number."""
+    contact = check.mapping(value, where)
+    phone = contact.get("phone")
+    if phone is not None and not re.fullmatch(r"[0-9 +]{3,20}", str(phone)):
+        check.fail(f"{where}.phone", "must be digits and spaces")
+    roles = contact.get("in_your_agency") or []
+    if not isinstance(roles, list) or any(r not in AGENCY_ROLE_VALUES for r in roles):
+        check.fail(
+            f"{where}.in_your_agency",
+            f"must be a list of agency roles ({', '.join(sorted(AGENCY_ROLE_VALUES))})",
+        )
+    number_from = contact.get("number_from") or ""
+    if number_from and number_from not in NUMBER_FROM:
+        check.fail(f"{where}.number_from", f"must be one of {', '.join(sorted(NUMBER_FROM))}")
+    if "source" not in contact:
+        check.fail(f"{where}.source", "is required: the policy_section and quote that give it")
+    return {
+        "name": check.text(contact, "name", where),
+        "phone": str(phone or "").strip(),
+        "in_your_agency": list(roles),
+        "number_from": number_from,
+        "source": parse_basis(check, contact["source"], f"{where}.source"),
+    }
+
+
 def _rule(check: _Checker, data: dict, key: str, where: str, values: str) -> dict:
     """One rule of a conference route: its values and whether the policy states it ("policy")
     or the partnership chose it ("local", shown as such on the page)."""
@@ -290,12 +324,10 @@ def parse_ladder_file(path: Path) -> dict:
     contacts = emergency.get("contacts") or []
     if not isinstance(contacts, list):
         check.fail("partnership.emergency.contacts", "must be a list")
-    for i, contact in enumerate(contacts):
-        where = f"partnership.emergency.contacts[{i}]"
-        check.text(check.mapping(contact, where), "name", where)
-        phone = contact.get("phone")
-        if phone is not None and not re.fullmatch(r"[0-9 +]{3,20}", str(phone)):
-            check.fail(f"{where}.phone", "must be digits and spaces")
+    parsed_contacts = [
+        parse_contact(check, c, f"partnership.emergency.contacts[{i}]")
+        for i, c in enumerate(contacts)
+    ]
     closure_days = [
         check.day(day, f"partnership.closure_days[{i}]")
         for i, day in enumerate(p.get("closure_days") or [])
@@ -310,10 +342,7 @@ def parse_ladder_file(path: Path) -> dict:
             p.get("reminder_working_days", 1), "partnership.reminder_working_days", 0
         ),
         "emergency_summary": check.text(emergency, "summary", "partnership.emergency"),
-        "emergency_contacts": [
-            {"name": c["name"].strip(), "phone": str(c.get("phone") or "").strip()}
-            for c in contacts
-        ],
+        "emergency_contacts": parsed_contacts,
         "start_at_any_stage": check.boolean(
             emergency, "start_at_any_stage", "partnership.emergency"
         ),

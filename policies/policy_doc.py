@@ -112,6 +112,30 @@ def _partnership_value(p: dict, rule: str) -> str:
     return _one_line(p[rule])
 
 
+def _emergency_contacts(contacts: list[dict]) -> list[str]:
+    """Each contact of the emergency route, what the page gives for it, and its source."""
+    lines = []
+    for contact in contacts:
+        if contact.get("phone"):
+            gives = contact["phone"]
+        elif contact.get("in_your_agency"):
+            gives = (
+                "the raiser's own "
+                + " / ".join(r.replace("_", " ") for r in contact["in_your_agency"])
+                + ", by name"
+            )
+        elif contact.get("number_from"):
+            gives = (
+                "no number in the policy: the number the partnership keeps for its children's"
+                " social care, or a plain statement that none is set"
+            )
+        else:
+            gives = "no number in the policy"
+        lines.append(f"  - Contact: {_one_line(contact['name'])}: {gives}")
+        lines.append(f"    - Source: {_basis(contact['source'])}")
+    return lines
+
+
 def section(path: Path) -> list[str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     p, ladder = data["partnership"], data["ladder"]
@@ -122,6 +146,8 @@ def section(path: Path) -> list[str]:
         if basis:
             lines.append(f"- **{label}:** {_partnership_value(p, rule)}")
             lines.append(f"  - Source: {_basis(basis)}")
+            if rule == "emergency":
+                lines += _emergency_contacts(p["emergency"].get("contacts") or [])
     for rule, label in LADDER_RULES.items():
         basis = (ladder.get("rules") or {}).get(rule)
         if basis:

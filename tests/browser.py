@@ -3,6 +3,7 @@ axe-core, take screenshots. One place each, so a second factor at sign-in change
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -41,10 +42,65 @@ def assert_accessible_without_js(page: Page, checker: Page) -> None:
     """axe on a page opened with JavaScript switched off. Nothing can run in such a page,
     axe included, so its HTML as served (scripts taken out, so nothing enhances it) is put
     into a page that runs scripts, at the same address for its styles, and checked there."""
-    markup = re.sub(r"<script\b.*?</script>", "", page.content(), flags=re.S | re.I)
-    markup = markup.replace("<head>", f'<head><base href="{page.url}">', 1)
+    assert_markup_accessible(checker, page.url, page.content())
+
+
+def assert_markup_accessible(checker: Page, url: str, markup: str) -> None:
+    """axe on HTML as a browser without JavaScript would show it, at `url` for its styles."""
+    markup = re.sub(r"<script\b.*?</script>", "", markup, flags=re.S | re.I)
+    markup = re.sub(r"<head(\s[^>]*)?>", lambda m: f'{m.group(0)}<base href="{url}">', markup, 1)
     checker.set_content(markup, wait_until="load")
     assert_accessible(checker)
+
+
+# What changes from one serving of a page to the next without changing the page.
+_VOLATILE = re.compile(r'(nonce|value)="[^"]*"')
+
+
+class ServedPages:
+    """Every HTML page served to the browser during a test, in every context it opens (with
+    JavaScript or without), kept as served to be checked by axe when the test ends: so no
+    page a journey passes through goes unchecked, even one it only passes on the way to the
+    next (issue 17, point 17). Only documents are kept (no scripts, styles or downloads)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[tuple[str, str], tuple[str, str]] = {}
+        self.unread: list[str] = []
+
+    def watch(self, context) -> None:
+        context.on("response", self._served)
+
+    def _served(self, response) -> None:
+        request = response.request
+        if request.resource_type != "document" or 300 <= response.status < 400:
+            return
+        if "text/html" not in (response.headers.get("content-type") or ""):
+            return
+        try:
+            markup = response.body().decode("utf-8", "replace")
+        except Exception as error:  # a page the browser left before its body could be read
+            self.unread.append(f"{request.url}: {error}")
+            return
+        path = re.sub(r"^https?://[^/]+", "", request.url)
+        digest = hashlib.sha256(_VOLATILE.sub("", markup).encode()).hexdigest()
+        self.pages.setdefault((path, digest), (request.url, markup))
+
+    def assert_accessible(self, checker: Page) -> list[str]:
+        """Check each page served; every violation, page by page, in one failure."""
+        # Let the browser's last responses be read first (their handlers run while Playwright
+        # waits on something, and the test may have ended straight after a navigation).
+        checker.wait_for_timeout(250)
+        failures, checked = [], []
+        for url, markup in list(self.pages.values()):
+            checked.append(url)
+            try:
+                assert_markup_accessible(checker, url, markup)
+            except AssertionError as error:
+                # The checker's own address is not the page's: name the page served.
+                failures.append(f"page served at {url}: {str(error).split(': ', 1)[-1]}")
+        assert not failures, "\n".join(failures)
+        assert not self.unread, f"pages served but not read for axe: {self.unread}"
+        return checked
 
 
 def visit(page: Page, live_server, path: str) -> None:

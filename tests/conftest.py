@@ -72,3 +72,36 @@ def world(db):
     from tests.personas import build_world
 
     return build_world()
+
+
+@pytest.fixture(autouse=True)
+def axe_on_every_page_served(request):
+    """In a browser test, every context the test opens (pytest-playwright's page, or one
+    from browser.new_context, with or without JavaScript) has its pages checked by axe-core
+    as served, when the test ends (tests.browser.ServedPages)."""
+    if request.node.get_closest_marker("browser") is None:
+        yield None
+        return
+    from tests.browser import ServedPages
+
+    browser = request.getfixturevalue("browser")
+    served = ServedPages()
+    opened = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = opened(*args, **kwargs)
+        served.watch(context)
+        return context
+
+    browser.new_context = new_context
+    try:
+        yield served
+    finally:
+        browser.new_context = opened
+    if not served.pages:
+        return
+    checker_context = opened()
+    try:
+        served.assert_accessible(checker_context.new_page())
+    finally:
+        checker_context.close()

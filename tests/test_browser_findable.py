@@ -94,3 +94,43 @@ def test_the_no_javascript_check_finds_a_violation_when_there_is_one(browser, pa
             assert_accessible_without_js(plain, page)
     finally:
         no_js.close()
+
+
+def test_every_page_served_in_a_browser_test_is_kept_for_axe_with_or_without_javascript(
+    browser, page: Page, live_server, world, axe_on_every_page_served
+):
+    # Given Alice signed in, and a second context with JavaScript switched off
+    escalation = OpenEscalationFactory()
+    sign_in_browser(page, live_server, world.alice)
+    no_js = browser.new_context(java_script_enabled=False)
+    try:
+        no_js.add_cookies(page.context.cookies())
+        plain = no_js.new_page()
+        # When she opens pages in both, without any explicit axe check in the test
+        plain.goto(f"{live_server.url}/escalations/{escalation.reference}/withdraw/")
+        expect(plain.locator("h1")).to_contain_text("Why are you withdrawing")
+        page.goto(f"{live_server.url}/directory/")
+        expect(page.locator("h1")).to_have_text("Directory")
+        page.wait_for_timeout(250)  # the response handlers run while Playwright waits
+    finally:
+        no_js.close()
+    # Then every page served is kept to be checked when the test ends, redirects excepted
+    served = {path for path, _ in axe_on_every_page_served.pages}
+    assert {
+        "/sign-in/",
+        "/account/two-factor/verify/?next=%2F",
+        "/",
+        f"/escalations/{escalation.reference}/withdraw/",
+        "/directory/",
+    } <= served
+    # And a violation in any of them fails the test, naming the page
+    axe_on_every_page_served.pages[("/bad/", "x")] = (
+        f"{live_server.url}/bad/",
+        '<html lang="en"><head><title>Bad</title></head><body><main><h1>Bad</h1>'
+        '<img src="x.png"></main></body></html>',
+    )
+    try:
+        with pytest.raises(AssertionError, match=r"(?s)/bad/: .*image-alt"):
+            axe_on_every_page_served.assert_accessible(page)
+    finally:
+        del axe_on_every_page_served.pages[("/bad/", "x")]

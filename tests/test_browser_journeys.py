@@ -23,6 +23,7 @@ from tests.browser import (
     sign_in_browser,
     sign_out_browser,
     tab_to,
+    visit,
 )
 from tests.factories import OpenEscalationFactory
 from tests.personas import make_person
@@ -297,7 +298,7 @@ def test_pan_cheshire_step_1_is_resolved_with_parents_told(page: Page, live_serv
     press(page, "Resolve", escalation.reference)
 
     # And records that parents were told, as the Pan-Cheshire procedure asks
-    press(page, "Record whether parents or carers were told", "Parents and carers")
+    press(page, "Record whether parents or carers were told", "Were parents or carers told")
     expect(page.locator(".govuk-inset-text")).to_contain_text(
         "Parents and carers should also be informed"
     )
@@ -331,7 +332,7 @@ def test_a_lead_returns_the_escalation_with_comments_and_approves_the_second_ask
     # Then Carol returns it with comments
     sign_in_browser(page, live_server, world.carol)
     open_escalation(page, escalation)
-    press(page, "Return with comments", "Return with comments")
+    press(page, "Return with comments", "Return the escalation with comments")
     page.get_by_label("What needs to change before you can approve?").fill(
         "Say what you asked for and when."
     )
@@ -397,3 +398,47 @@ def test_the_directory_and_the_404_page_pass_axe(page: Page, live_server, world)
     arrived(page, "Page not found")
     page.goto(f"{live_server.url}/agency/escalations/?stage=3")
     arrived(page, "Agency escalations")
+
+
+def test_a_form_made_stale_in_another_session_says_what_changed_and_links_back(
+    browser, page: Page, live_server, world
+):
+    # Given Alice's open challenge, and Alice with its "Escalate" form open
+    escalation = OpenEscalationFactory()
+    sign_in_browser(page, live_server, world.alice)
+    open_escalation(page, escalation)
+    press(page, "Escalate to the next stage", "Escalate to the next stage")
+    page.get_by_label("Why are you escalating?").fill("No reply since the discussion.")
+
+    # When Carol, her safeguarding lead, withdraws it in her own session meanwhile
+    other = browser.new_context()
+    try:
+        carols = other.new_page()
+        sign_in_browser(carols, live_server, world.carol)
+        visit(carols, live_server, f"/escalations/{escalation.reference}/")
+        press(carols, "Withdraw", "Why are you withdrawing the challenge?")
+        carols.get_by_label("Why are you withdrawing the challenge?").fill(
+            "The family has moved out of the area."
+        )
+        press(carols, "Withdraw", escalation.reference)
+    finally:
+        other.close()
+
+    # And Alice submits her form, opened before the change
+    press(page, "Escalate", "Escalate to the next stage")
+
+    # Then the page says what changed, by whom, that nothing was saved and it can no longer
+    # be done, offers no form, and links back to the escalation
+    changed = page.get_by_role("region", name="What changed")
+    expect(changed).to_contain_text(f"{escalation.reference} is now withdrawn")
+    expect(changed).to_contain_text("Withdrawn by Carol Cole")
+    expect(changed).to_contain_text("The family has moved out of the area.")
+    expect(changed).to_contain_text("Nothing was saved, and this can no longer be done.")
+    expect(page.get_by_label("Why are you escalating?")).to_have_count(0)
+    screenshot(page, "12-stale-form-refused")
+    with page.expect_navigation():
+        changed.get_by_role("link", name=f"Go back to {escalation.reference}").click()
+    arrived(page, f"{escalation.reference}: ")
+    expect(page.locator("main")).to_contain_text("Withdrawn")
+    escalation.refresh_from_db()
+    assert escalation.state == State.WITHDRAWN and escalation.stage.number == 1

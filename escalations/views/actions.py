@@ -191,7 +191,7 @@ PAGES: dict[str, ActionPage] = {
     ),
     "return": ActionPage(
         Act.RETURN_WITH_COMMENTS,
-        "Return with comments",
+        "Return the escalation with comments",
         "Return with comments",
         "Returned with your comments",
         forms.ReturnForm,
@@ -224,12 +224,13 @@ PAGES: dict[str, ActionPage] = {
     ),
     "parents": ActionPage(
         Act.RECORD_PARENTS,
-        "Parents and carers",
+        "Were parents or carers told about the escalation and its outcome?",
         "Save",
         "Recorded whether parents or carers were told",
         forms.ParentsForm,
         services.record_parents_informed,
         template="escalations/actions/parents.html",
+        ask=True,
     ),
     "learning": ActionPage(
         Act.RECORD_LEARNING,

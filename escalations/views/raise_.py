@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cases.models import Agency, Membership, Person, Sector
+from cases import emergency
+from cases.models import Agency, Membership, Person
 from escalations import presenters, services
 from escalations.forms import raise_ as q
 from escalations.models import DraftChallenge, Nature, Pathway
@@ -205,34 +206,37 @@ def question(request: HttpRequest, draft_id: int, slug: str) -> HttpResponse:
 
 
 def emergency_contacts(answers: dict, partnership: Partnership | None) -> dict:
-    """People to act through now, beside the policy's own services: the raising agency's
-    safeguarding leads by name (the policies send an immediate risk to them first), and the
-    safeguarding contacts the partnership's administrators keep for its children's social
-    care, with phone and email where known (Pan-Cheshire's policy prints no number)."""
+    """The policy's contacts made into people and numbers to act on now (cases.emergency),
+    and, where the policy names no one in the raiser's own agency, its safeguarding lead and
+    line manager by name (the policies send an immediate risk to them first)."""
     agency = Agency.objects.filter(pk=answers.get("raising_agency")).first()
-    leads = (
-        Membership.objects.filter(
-            agency=agency,
-            role__in=[Role.SAFEGUARDING_LEAD, Role.LINE_MANAGER],
-            person__user__is_active=True,
+    contacts = emergency.contacts_for(partnership, agency) if partnership else []
+    names_own_people = any(
+        c.get("in_your_agency") for c in (partnership.emergency_contacts if partnership else [])
+    )
+    leads = []
+    if agency and not names_own_people:
+        leads = sorted(
+            Membership.objects.filter(
+                agency=agency,
+                role__in=[Role.SAFEGUARDING_LEAD, Role.LINE_MANAGER],
+                person__user__is_active=True,
+            )
+            .select_related("person")
+            .order_by("person__full_name"),
+            # Leads first ("safeguarding_lead" sorts after "line_manager": order them here).
+            key=lambda m: m.role != Role.SAFEGUARDING_LEAD,
         )
-        .select_related("person")
-        .order_by("role", "person__full_name")
-        if agency
-        else []
-    )
-    social_care = (
-        Agency.objects.filter(partnerships=partnership, sector=Sector.CHILDRENS_SOCIAL_CARE)
-        .exclude(safeguarding_contact_phone="", safeguarding_contact_email="")
-        .order_by("name")
-        if partnership
-        else []
-    )
+    names_directory = any(c.agencies or c.number_not_set for c in contacts)
     return {
         "raising_agency": agency,
-        # Leads first ("safeguarding_lead" sorts after "line_manager": order them here).
-        "leads": sorted(leads, key=lambda m: m.role != Role.SAFEGUARDING_LEAD),
-        "social_care": list(social_care),
+        "contacts": contacts,
+        "leads": leads,
+        "social_care": (
+            emergency.social_care_contacts(partnership)
+            if partnership and not names_directory
+            else []
+        ),
     }
 
 

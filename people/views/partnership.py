@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from cases import emergency
 from cases.models import Agency
 from cases.people import person_for
 from people import invitations, partnership
@@ -49,6 +50,10 @@ def overview(request: HttpRequest, scope: Scope) -> HttpResponse:
             counts=counts,
             waiting=invitations.open_for(scope).count(),
             agencies=len(scope.agency_ids),
+            # Issue 17, point 11: a service the emergency route names with no number set.
+            numbers_not_set=(
+                emergency.numbers_not_set(scope.partnership) if scope.is_partnership else []
+            ),
         ),
     )
 

@@ -128,7 +128,8 @@ def person_edit(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
     # A leaver's name stays as it was, as the history shows it.
     person = _whole_and_active(scope, pk)
     form = PersonForm(
-        request.POST or None, initial={"full_name": person.full_name, "email": person.email}
+        request.POST or None,
+        initial={"full_name": person.full_name, "email": person.email, "phone": person.phone},
     )
 
     def action():
@@ -137,6 +138,7 @@ def person_edit(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
             scope=scope,
             full_name=form.cleaned_data["full_name"],
             email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
             by=scope.by,
             request=request,
         )

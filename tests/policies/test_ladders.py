@@ -197,10 +197,13 @@ def test_kirklees_emergency_route_gives_duty_and_advice_and_999(ladders):
     [
         ("pan-cheshire", "Contact and Referral Team", [""], False),
         # "it may be required to instigate all of the stages within a short period of time"
-        ("berkshire", "999", ["999"], True),
-        # "discretion should be used as to which stage is initiated"
-        ("playgroup", "discretion", [], True),
-        ("lincolnshire", "urgent action", [], False),
+        # The lead and line manager by name (no number printed), then 999.
+        ("berkshire", "999", ["", "999"], True),
+        # "discretion should be used as to which stage is initiated"; the Playgroup Manager and
+        # the designated safeguarding representative, no number printed.
+        ("playgroup", "discretion", ["", ""], True),
+        # The line manager and the Senior Liaison Officer, no number printed.
+        ("lincolnshire", "urgent action", ["", ""], False),
     ],
 )
 def test_other_emergency_routes_are_the_policies_own(ladders, slug, words, phones, any_stage):

@@ -77,3 +77,19 @@ def test_every_local_default_time_limit_is_marked_as_a_local_choice():
             limit = stage.get("time_limit")
             if isinstance(limit, dict) and limit.get("source") == "local-default":
                 assert "local_choice" in stage["rules"]["time_limit"], (path.name, stage["number"])
+
+
+@pytest.mark.parametrize("path", LADDERS, ids=lambda p: p.stem)
+def test_every_emergency_contact_cites_its_source_and_no_number_is_invented(path):
+    """Issue 17, point 11: each service, person or number on the emergency route cites the
+    policy's section and words, and a number is given only where those words print it."""
+    emergency = yaml.safe_load(path.read_text(encoding="utf-8"))["partnership"]["emergency"]
+    contacts = emergency.get("contacts") or []
+    assert contacts, f"{path.name}: the emergency route names no one to contact"
+    for contact in contacts:
+        source = contact.get("source") or {}
+        assert str(source.get("policy_section", "")).strip(), (path.name, contact["name"])
+        quote = str(source.get("quote", ""))
+        assert quote.strip(), (path.name, contact["name"])
+        if contact.get("phone"):
+            assert str(contact["phone"]) in quote, (path.name, contact["name"])

@@ -52,6 +52,8 @@ PROTECTED = {
     "bench/baseline/": "development only (settings.BENCH_ROUTES, test_bench_routes_exist_only_in_development); needs sign-in",
     "admin/*": "staff only (AdminSite); matrix: 'admin change page' for every person in every relationship",
     "account/two-factor/backup-codes/": "needs a verified session; test_two_factor",
+    "account/": "the signed-in person's own details only; test_work_phone",
+    "account/work-phone/": "POST; the signed-in person's own work phone only (test_work_phone)",
     "audit/": "matrix: audit log page for every person; audit entries per person and escalation",
     "audit/export.csv": "as audit/, same scope (test_audit_views)",
     "audit/subject-access/": "safeguarding leads and partnership administrators, within visible_to (test_subject_access)",
