@@ -9,19 +9,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.people import person_for
 from escalations.models import Notice
-from escalations.notices.summary import notice_summary, visible_notices
+from escalations.notices.summary import notice_summary
 
 PER_PAGE = 25
 
 
 def _notices(request: HttpRequest):
     """The person's notices about escalations and conference concerns they may still see
-    (SPEC section 3)."""
+    (SPEC section 3): the rule of the header's count, kept in Notice.hidden_at (ADR 0028)."""
     person = person_for(request.user)
     if person is None:
         raise Http404
-    # scoped-lookup: allowed (the reader's own notices, about what visible_notices lets them see)
-    return person, Notice.objects.filter(recipient=person).filter(visible_notices(request.user))
+    # scoped-lookup: allowed (the reader's own notices, hidden where they may not open them)
+    return person, Notice.objects.shown_to(person)
 
 
 @login_required
