@@ -8,7 +8,7 @@ from django.utils.functional import SimpleLazyObject
 
 from cases.people import person_for
 from escalations import approvals
-from escalations.conference.services import sees_conference_concerns
+from escalations.conference.services import conference_link
 from escalations.models import PARTNERSHIP_FIGURES_ROLES, Notice
 from policies.models import AGENCY_OVERSIGHT_ROLES
 
@@ -55,8 +55,10 @@ def portal(request: HttpRequest) -> dict:
         "portal_raises": any(m.agency_id for m in memberships),
         "portal_dashboard": dashboard_href(memberships),
         # From the partnerships' ladder files: people who record conference concerns and those
-        # they are sent to. Lazy: at most one query, only where the nav shows.
-        "portal_conference": SimpleLazyObject(lambda: sees_conference_concerns(person)),
+        # they are sent to. Lazy, and kept in the session: at most one query in five minutes.
+        "portal_conference": SimpleLazyObject(
+            lambda: conference_link(request, person, memberships)
+        ),
     }
 
 
