@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.people import person_for
 from escalations.models import Notice
-from escalations.notices.summary import notice_summary
+from escalations.notices.summary import notice_summary, still_open, visible_notices
 
 PER_PAGE = 25
 
@@ -37,7 +37,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         PER_PAGE,
     ).get_page(request.GET.get("page"))
     rows = [
-        {**notice_summary(n), "pk": n.pk, "unread": n.read_at is None} for n in page.object_list
+        {**notice_summary(n), "pk": n.pk, "unread": n.read_at is None}
+        for n in still_open(request.user, list(page.object_list))
     ]
     return render(
         request,
@@ -55,7 +56,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     _, notices = _notices(request)
-    if not notices.filter(pk=pk).update(read_at=timezone.now()):
+    mine = notices.filter(pk=pk).filter(visible_notices(request.user))  # one row, by its key
+    if not mine.update(read_at=timezone.now()):
         raise Http404
     return redirect("notifications")
 
