@@ -69,12 +69,12 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware and django_otp's OTPMiddleware in one query.
+    "security.middleware.SignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Outside the guards below, so their redirects are marked no-store too.
     "security.middleware.NoStoreMiddleware",
     "security.middleware.SessionLimitsMiddleware",
-    "django_otp.middleware.OTPMiddleware",
     "security.middleware.SecondFactorRequiredMiddleware",
     "audit.middleware.HistoryContextMiddleware",
     "audit.middleware.ReadAuditMiddleware",

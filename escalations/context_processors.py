@@ -8,9 +8,8 @@ from django.utils.functional import SimpleLazyObject
 
 from cases.people import person_for
 from escalations import approvals
-from escalations.conference.services import sees_conference_concerns
+from escalations.conference.services import conference_link
 from escalations.models import PARTNERSHIP_FIGURES_ROLES, Notice
-from escalations.notices.summary import visible_notices
 from policies.models import AGENCY_OVERSIGHT_ROLES
 
 # Path prefix -> section of the service navigation marked as current.
@@ -56,8 +55,10 @@ def portal(request: HttpRequest) -> dict:
         "portal_raises": any(m.agency_id for m in memberships),
         "portal_dashboard": dashboard_href(memberships),
         # From the partnerships' ladder files: people who record conference concerns and those
-        # they are sent to. Lazy: at most one query, only where the nav shows.
-        "portal_conference": SimpleLazyObject(lambda: sees_conference_concerns(person)),
+        # they are sent to. Lazy, and kept in the session: at most one query in five minutes.
+        "portal_conference": SimpleLazyObject(
+            lambda: conference_link(request, person, memberships)
+        ),
     }
 
 
@@ -65,13 +66,11 @@ def unread_count(user) -> int:
     person = person_for(user)
     if person is None:
         return 0
-    # One query: escalation and conference notices counted together.
-    # scoped-lookup: allowed (the reader's own notices, about what visible_notices lets them see)
-    return (
-        Notice.objects.filter(recipient=person, read_at__isnull=True)
-        .filter(visible_notices(user))
-        .count()
-    )
+    # One query on the notice table alone (index notice_unread_shown), the same for someone
+    # with thousands of notices as for someone with none: who may still open what a notice is
+    # about is kept in Notice.hidden_at (escalations.notices.access, ADR 0028).
+    # scoped-lookup: allowed (the reader's own notices, hidden where they may not open them)
+    return Notice.objects.shown_to(person).filter(read_at__isnull=True).count()
 
 
 def notices(request: HttpRequest) -> dict:

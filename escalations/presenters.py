@@ -91,11 +91,18 @@ STATE_TAGS = {
 }
 
 
-def rows(escalations: Iterable[Escalation], *, now: datetime | None = None) -> list[Row]:
-    """Table rows for lists of escalations (with_summary() loaded)."""
+def rows(
+    escalations: Iterable[Escalation],
+    *,
+    now: datetime | None = None,
+    calendars: dict[int, WorkingCalendar] | None = None,
+) -> list[Row]:
+    """Table rows for lists of escalations (with_summary() loaded); calendars, where a page
+    shows several lists, read once for all of them (calendars_for)."""
     escalations = list(escalations)
     now = now or timezone.now()
-    calendars = calendars_for(e.partnership_id for e in escalations)
+    if calendars is None:
+        calendars = calendars_for(e.partnership_id for e in escalations)
     return [
         Row(
             reference=e.reference or "Draft",

@@ -4,6 +4,7 @@ its notices in one transaction. No partnership is named here: the route is data.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from cases.models import Agency, Person
-from cases.people import members
+from cases.people import members, person_for
 from escalations.models import (
     ConferenceReason,
     ConferenceReport,
@@ -156,8 +157,21 @@ def recorder_sectors() -> frozenset[str]:
     return cached
 
 
+# Bumped whenever the ladders are loaded again in this process: sessions keep the navigation's
+# conference link (escalations.context_processors.conference_link) for this generation only.
+LADDERS_GENERATION_KEY = "conference:ladders-generation"
+
+
+def ladders_generation() -> int:
+    return cache.get_or_set(LADDERS_GENERATION_KEY, 0, timeout=None)
+
+
 def forget_recorder_sectors() -> None:
     cache.delete(RECORDER_SECTORS_KEY)
+    try:
+        cache.incr(LADDERS_GENERATION_KEY)
+    except ValueError:  # not set yet
+        cache.set(LADDERS_GENERATION_KEY, 1, timeout=None)
 
 
 def sees_conference_concerns(person: Person) -> bool:
@@ -298,3 +312,39 @@ def respond_to_conference_concern(report, *, by: Person, summary: str):
         if locked.recorded_by_id != by.pk:
             notify_conference(locked, NoticeKind.CONFERENCE_RESPONSE, [locked.recorded_by])
         return response
+
+
+# The session keeps whether the navigation offers conference concerns, for these roles, for as
+# long as the recorder sectors are kept (RECORDER_SECTORS_SECONDS), for this generation of
+# the ladders (ladders_generation): the
+# answer reads the ladders, a query on every page of every lead and manager (issue 18).
+CONFERENCE_LINK = "portal_conference_link"
+
+
+def remember_conference_link(sender, request, user, **kwargs) -> None:
+    """At sign-in (user_logged_in), so that the session is written with the sign-in and not by
+    its first page."""
+    person = person_for(user)
+    if request is not None and person is not None:
+        conference_link(request, person, list(person.memberships.all()))
+
+
+def conference_link(request, person, memberships) -> bool:
+    """sees_conference_concerns, kept in the session for these roles (any role given or
+    removed asks again at once)."""
+    roles = sorted([m.pk, m.role, m.agency_id or 0, m.partnership_id or 0] for m in memberships)
+    session = getattr(request, "session", None)
+    if session is None:
+        return sees_conference_concerns(person)
+    now, generation = int(time.time()), ladders_generation()
+    kept = session.get(CONFERENCE_LINK)
+    if (
+        kept
+        and kept.get("roles") == roles
+        and kept.get("generation") == generation
+        and now - kept.get("at", 0) < RECORDER_SECTORS_SECONDS
+    ):
+        return kept["shows"]
+    shows = sees_conference_concerns(person)
+    session[CONFERENCE_LINK] = {"roles": roles, "generation": generation, "at": now, "shows": shows}
+    return shows

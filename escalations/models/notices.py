@@ -75,6 +75,11 @@ def _sees_partnership_figures(person: Person, partnership_id: int) -> bool:
 
 
 class NoticeQuerySet(models.QuerySet):
+    def shown_to(self, person: Person) -> NoticeQuerySet:
+        """The person's own notices about what they may still open: the notice rows only, no
+        join to the escalation (ADR 0028). Who may open what is kept in hidden_at."""
+        return self.filter(recipient=person, hidden_at__isnull=True)
+
     def write(
         self,
         escalation,
@@ -187,6 +192,11 @@ class Notice(models.Model):
     email_status = models.CharField(max_length=30, blank=True)
     text_status = models.CharField(max_length=30, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set when the recipient may no longer open what the notice is about (a role removed, an
+    # agency left, no longer the holder); cleared if they may again. The header's count and
+    # the notifications page read this column, not the escalation table (ADR 0028): kept by
+    # escalations.notices.access whenever access changes. Never deleted: only hidden.
+    hidden_at = models.DateTimeField(null=True, blank=True)
 
     objects = NoticeQuerySet.as_manager()
 
@@ -199,6 +209,12 @@ class Notice(models.Model):
                 condition=Q(emailed_at__isnull=True, email_given_up=False),
             ),
             models.Index(fields=["recipient", "read_at"], name="notice_recipient_unread"),
+            # The header's unread count on every page: one index-only count per person.
+            models.Index(
+                fields=["recipient"],
+                name="notice_unread_shown",
+                condition=Q(read_at__isnull=True, hidden_at__isnull=True),
+            ),
             models.Index(
                 fields=["conference_report"],
                 name="notice_conference",

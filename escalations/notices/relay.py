@@ -245,6 +245,10 @@ def relay(
     _unsent(now).filter(recipient__user__is_active=False).update(
         email_given_up=True, email_error="Account deactivated: not emailed."
     )
+    # Nor is a notice its recipient may no longer open (ADR 0028): its link would not open.
+    _unsent(now).filter(hidden_at__isnull=False).update(
+        email_given_up=True, email_error="No longer theirs to open: not emailed."
+    )
     due = Q(urgent=True)
     if not urgent_only:
         open_now = open_partnerships(now)

@@ -133,6 +133,42 @@ def visible_notices(user) -> Q:
     )
 
 
+def still_open(user, notices: list[Notice]) -> list[Notice]:
+    """Of a page of the person's shown notices, those about what they may open now, asked of
+    the escalations themselves (visible_notices' rule, one query by primary key for the page's
+    escalations, one for its concerns, each only where there are some). The notices page lists
+    Notice.objects.shown_to (ADR 0028); this is its defence in depth against a notice written
+    around Notice.objects.write, which hidden_at would not know about."""
+    escalation_ids = {n.escalation_id for n in notices if n.kind not in TO_PARTNERSHIP_KINDS}
+    escalation_ids.discard(None)
+    report_ids = {n.conference_report_id for n in notices} - {None}
+    escalations = (
+        set(
+            Escalation.objects.visible_to(user)
+            .filter(pk__in=escalation_ids)
+            .values_list("pk", flat=True)
+        )
+        if escalation_ids
+        else set()
+    )
+    reports = (
+        set(
+            ConferenceReport.objects.visible_to(user)
+            .filter(pk__in=report_ids)
+            .values_list("pk", flat=True)
+        )
+        if report_ids
+        else set()
+    )
+    return [
+        n
+        for n in notices
+        if n.kind in TO_PARTNERSHIP_KINDS
+        or n.escalation_id in escalations
+        or n.conference_report_id in reports
+    ]
+
+
 # --- the summary ------------------------------------------------------------------------
 
 

@@ -13,19 +13,19 @@ from cases.mobile import display, uk_mobile
 from cases.people import person_for
 from escalations.models import Notice
 from escalations.notices import notify
-from escalations.notices.summary import notice_summary, visible_notices
+from escalations.notices.summary import notice_summary, still_open, visible_notices
 
 PER_PAGE = 25
 
 
 def _notices(request: HttpRequest):
     """The person's notices about escalations and conference concerns they may still see
-    (SPEC section 3)."""
+    (SPEC section 3): the rule of the header's count, kept in Notice.hidden_at (ADR 0028)."""
     person = person_for(request.user)
     if person is None:
         raise Http404
-    # scoped-lookup: allowed (the reader's own notices, about what visible_notices lets them see)
-    return person, Notice.objects.filter(recipient=person).filter(visible_notices(request.user))
+    # scoped-lookup: allowed (the reader's own notices, hidden where they may not open them)
+    return person, Notice.objects.shown_to(person)
 
 
 @login_required
@@ -45,7 +45,8 @@ def _list(request: HttpRequest, *, mobile_error: str = "", typed: str | None = N
         PER_PAGE,
     ).get_page(request.GET.get("page"))
     rows = [
-        {**notice_summary(n), "pk": n.pk, "unread": n.read_at is None} for n in page.object_list
+        {**notice_summary(n), "pk": n.pk, "unread": n.read_at is None}
+        for n in still_open(request.user, list(page.object_list))
     ]
     return render(
         request,
@@ -68,7 +69,8 @@ def _list(request: HttpRequest, *, mobile_error: str = "", typed: str | None = N
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     _, notices = _notices(request)
-    if not notices.filter(pk=pk).update(read_at=timezone.now()):
+    mine = notices.filter(pk=pk).filter(visible_notices(request.user))  # one row, by its key
+    if not mine.update(read_at=timezone.now()):
         raise Http404
     return redirect("notifications")
 

@@ -20,6 +20,7 @@ from escalations.models import (
     StageEpisode,
     State,
 )
+from escalations.notices.access import hide_where_sight_lost
 from escalations.permissions import Act
 from escalations.record.due import request_record_copy
 from escalations.services.acting import (
@@ -90,11 +91,15 @@ def enter_stage(
     escalation.step = 0
     escalation.pending_stage = None
     escalation.highest_stage_number = max(escalation.highest_stage_number, stage.number)
+    previous_holder_id = escalation.holder_id
     escalation.holder = holder or acting_person(escalation, stage)
     escalation.stage_started_at = clock_start or now
     set_clock(escalation, clock_start or now)
     if stage.brings_in_partnership:
         escalation.partnership_sees_record = True
+    if previous_holder_id not in (None, escalation.holder_id):
+        # The holder replaced may no longer open it: their notices about it stop showing.
+        hide_where_sight_lost(escalation, [previous_holder_id])
     episode = StageEpisode.objects.create(
         escalation=escalation,
         stage=stage,

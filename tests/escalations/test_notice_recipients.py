@@ -15,7 +15,7 @@ from escalations import services
 from escalations.clock import add_closure_day
 from escalations.deadlines import sweep
 from escalations.models import Escalation, Notice, NoticeKind
-from escalations.notices.summary import notice_summary
+from escalations.notices.summary import notice_summary, visible_notices
 from tests.factories import (
     AwaitingApprovalEscalationFactory,
     EscalationAtStageFactory,
@@ -135,3 +135,20 @@ def test_open_to_answers_as_visible_to_does(world):
         visible = set(Escalation.objects.visible_to(person.user).values_list("pk", flat=True))
         for esc in escalations:
             assert fresh(esc).open_to(person) == (esc.pk in visible), (person.full_name, esc)
+
+
+def test_after_every_journey_each_person_is_shown_exactly_the_notices_they_may_open(world):
+    """What the header counts and the notifications page lists (Notice.objects.shown_to, the
+    notice rows alone: ADR 0028) is what visible_notices, asked of the escalations themselves,
+    admits: stage changes hide nothing a person may still open, and show nothing they may not."""
+    journeys(world, world.erin)
+    journeys(world, None)
+    recipients = Person.objects.filter(pk__in=Notice.objects.values("recipient")).select_related(
+        "user"
+    )
+    assert recipients.count() >= 6
+    for person in recipients:
+        may_open = Notice.objects.filter(recipient=person).filter(visible_notices(person.user))
+        assert set(Notice.objects.shown_to(person).values_list("pk", flat=True)) == set(
+            may_open.values_list("pk", flat=True)
+        ), person.full_name

@@ -25,7 +25,14 @@ from django.utils import timezone
 from cases.models import Agency, Person
 from escalations import services
 from escalations.deadlines import sweep
-from escalations.models import Escalation, EventKind, NoticeKind, OutcomeCategory, State
+from escalations.models import (
+    Escalation,
+    EventKind,
+    Notice,
+    NoticeKind,
+    OutcomeCategory,
+    State,
+)
 from tests.factories.policies import PartnershipFactory
 
 RAISING = frozenset(inspect.signature(services.raise_escalation).parameters)
@@ -307,3 +314,16 @@ class WithdrawnEscalationFactory(EscalationAtStageFactory):
             by=params.pop("withdrawn_by") or escalation.raised_by,
             reason=params.pop("why_withdrawn"),
         )
+
+
+def many_unread_notices(person: Person, count: int) -> int:
+    """`count` unread notices for the person, written through the outbox (each a reminder on
+    its own occasion) about the escalations they may open, as years of use would leave them."""
+    visible = list(Escalation.objects.visible_to(person.user).exclude(state=State.DRAFT)[:5])
+    assert visible, f"{person.full_name} may open no escalation to be told about"
+    return sum(
+        Notice.objects.write(
+            visible[i % len(visible)], NoticeKind.REMINDER, [person], occasion=f"many:{i}"
+        )
+        for i in range(count)
+    )
