@@ -81,6 +81,8 @@ PAGES: dict[str, list[tuple[str, str, int]]] = {
         ("ivan", "/partnerships/kirklees/annual-return/", PAGE)
     ],
     "case-systems/": [("carol", "/case-systems/", LIST)],
+    "account/": [("alice", "/account/", PAGE)],
+    "account/work-phone/": [("alice", "/account/work-phone/", PAGE)],
     "case-systems/agencies/<int:agency_id>/": [("carol", "/case-systems/agencies/{school}/", PAGE)],
 }
 
@@ -135,6 +137,9 @@ NOT_PAGES = {
     "notifications/<int:pk>/read/": "POST only",
     "notifications/read/": "POST only",
     "notifications/emails/": "POST only",
+    "notifications/mobile/": "POST only",
+    "*/webhook/": "POST only",
+    "*/webhook/stop/": "POST only",
     "escalations/<str:reference>/actions/<int:action_id>/done/": "POST only",
     "raise/drafts/<int:draft_id>/delete/": "POST only",
     "*/remove/": "POST only",
