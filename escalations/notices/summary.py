@@ -10,8 +10,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.models import Membership
 from escalations import clock
 from escalations.models import ConferenceReport, Escalation, Notice, NoticeKind
+from escalations.models.choices import PARTNERSHIP_FIGURES_ROLES
 from escalations.models.notices import TO_PARTNERSHIP_KINDS
 
 # What each kind of notice asks of its reader, in the email and on the notifications page.
@@ -128,8 +130,14 @@ def visible_notices(user) -> Q:
     return (
         Q(escalation__in=Escalation.objects.visible_to(user))
         | Q(conference_report__in=ConferenceReport.objects.visible_to(user))
-        # Written only for the partnership's own roles, and linking to its dashboard.
-        | Q(kind__in=TO_PARTNERSHIP_KINDS)
+        # Written only for the partnership's own roles, and linking to its dashboard: theirs
+        # while they hold such a role in that partnership.
+        | Q(
+            kind__in=TO_PARTNERSHIP_KINDS,
+            escalation__partnership_id__in=Membership.objects.filter(
+                person__user=user, role__in=PARTNERSHIP_FIGURES_ROLES
+            ).values("partnership_id"),
+        )
     )
 
 

@@ -185,3 +185,33 @@ def test_postgresql_counts_from_the_partial_index(world):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "notice_unread_shown" in plan, plan
     assert "escalations_escalation" not in plan
+
+
+def test_a_business_manager_who_loses_the_role_stops_seeing_the_partnerships_learning(
+    world, kim, client
+):
+    """Learning sent to the partnership links to its dashboard, which only its partnership
+    roles may open: a business manager whose role ends no longer sees or counts it."""
+    from escalations import services
+    from tests.factories import ResolvedEscalationFactory
+
+    esc = ResolvedEscalationFactory()
+    services.record_learning(
+        esc, by=world.alice, learning="Share new disclosures the same day.", policy_gap=""
+    )
+    learning = Notice.objects.filter(kind=NoticeKind.LEARNING_TO_PARTNERSHIP, escalation=esc)
+    assert list(learning.values_list("recipient", flat=True)) == [world.ivan.pk]
+    sign_in(client, world.ivan)
+    assert header_count(client) >= 1
+    assert esc.reference not in client.get("/notifications/").content.decode()
+    assert "learning" in client.get("/notifications/").content.decode().lower()
+    before = header_count(client)
+
+    # He moves to a practitioner's post at children's social care (his only role is kept
+    # until then: a last role is never removed, only a leaver marked).
+    kim_gives(kim, world.ivan, world.csc, Role.PRACTITIONER)
+    role = world.ivan.memberships.get(role=Role.BUSINESS_MANAGER)
+    kim_removes(kim, world.ivan, role)
+
+    assert learning.get().hidden_at is not None
+    assert header_count(client) == before - 1
