@@ -18,12 +18,14 @@ DEACTIVATED = "Account deactivated: not emailed."
 
 
 def given_up(scope: Scope) -> QuerySet[Notice]:
-    """The scope's partnership's notices that gave up, newest first."""
+    """The scope's partnership's notices that gave up, newest first. Not those held back
+    because their recipient may no longer open what they are about (hidden, ADR 0028): that
+    is not a failure to deliver, and sending one again would only hold it back again."""
     scope.require(Can.RESEND_NOTICES)
     partnership = scope.partnership.pk
     # scoped-lookup: allowed (the administrator's own partnership's notices; the page shows what the email says, no record)
     return (
-        Notice.objects.filter(email_given_up=True, emailed_at__isnull=True)
+        Notice.objects.filter(email_given_up=True, emailed_at__isnull=True, hidden_at__isnull=True)
         .filter(
             Q(escalation__partnership_id=partnership)
             | Q(conference_report__partnership_id=partnership)

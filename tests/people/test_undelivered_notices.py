@@ -83,3 +83,22 @@ def test_only_the_partnerships_own_notices(client, world, gave_up):
     # A safeguarding lead runs their agency's people, not its notices.
     sign_in(client, world.carol)
     assert client.get(f"/manage/agencies/{world.school.pk}/undelivered-notices/").status_code == 404
+
+
+def test_a_notice_held_back_because_its_reader_lost_access_is_not_undelivered(
+    client, world, gave_up
+):
+    """A notice not emailed because its recipient may no longer open the escalation (ADR 0028)
+    is not a delivery failure: the administrator is not asked to send it again, and /healthz
+    does not count it among the notices given up."""
+    Notice.objects.filter(pk=gave_up.pk).update(email_given_up=False, email_attempts=0)
+    Notice.objects.filter(pk=gave_up.pk).update(hidden_at=gave_up.created_at)
+    notifications.relay(urgent_only=True)
+    gave_up.refresh_from_db()
+    assert gave_up.email_given_up and gave_up.emailed_at is None  # held back, not sent
+    sign_in(client, world.kim)
+    page = client.get(PAGE).content.decode()
+    assert gave_up.escalation.reference not in page
+    assert "Every notice has been emailed" in page
+    health = client.get("/healthz").json()
+    assert health["notices_given_up"] == 0
