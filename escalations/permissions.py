@@ -154,10 +154,18 @@ def allowed_actions(
             acts |= {Act.APPROVE, Act.RETURN_WITH_COMMENTS}
         if r.raiser or r.raising_oversight:
             acts.add(Act.WITHDRAW)
+    partnership = escalation.partnership
     if (
-        state in (State.RESOLVED, State.CLOSED)
-        and (r.raising_side or r.receiving_side)
-        and escalation.partnership.child_file_record
+        (r.raising_side or r.receiving_side)
+        and partnership.child_file_record
+        and (
+            state in (State.RESOLVED, State.CLOSED)
+            # "At all stages" (Kirklees): each agency confirms it at each stage too.
+            or (
+                state in (State.OPEN, State.AWAITING_APPROVAL)
+                and partnership.child_file_at_each_stage
+            )
+        )
     ):
         acts.add(Act.RECORD_CHILD_FILE)
     if state == State.RESOLVED and r.drives:

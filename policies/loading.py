@@ -167,6 +167,8 @@ PARTNERSHIP_RULES = {
     "learning_to_partnership": lambda p: p["learning_to_partnership"],
     "policy_gaps_to_partnership": lambda p: p["policy_gaps_to_partnership"],
     "child_file_record": lambda p: p["child_file_record"],
+    "child_file_at_each_stage": lambda p: p["child_file_at_each_stage"],
+    "child_file_reminders": lambda p: p["child_file_reminder_every"] > 0,
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad["effective_date"] is not None,
@@ -330,6 +332,32 @@ def parse_ladder_file(path: Path) -> dict:
     )
     for flag in ("learning_to_partnership", "policy_gaps_to_partnership", "child_file_record"):
         partnership[flag] = check.boolean(p, flag, "partnership")
+    partnership["child_file_at_each_stage"] = check.boolean(
+        p, "child_file_at_each_stage", "partnership"
+    )
+    reminders = p.get("child_file_reminders")
+    reminders = check.mapping(reminders, "partnership.child_file_reminders") if reminders else {}
+    partnership["child_file_reminder_every"] = (
+        check.whole(
+            reminders.get("every_working_days"),
+            "partnership.child_file_reminders.every_working_days",
+            1,
+        )
+        if reminders
+        else 0
+    )
+    partnership["child_file_reminders_at_most"] = (
+        check.whole(reminders.get("at_most"), "partnership.child_file_reminders.at_most", 1)
+        if reminders
+        else 0
+    )
+    if (partnership["child_file_at_each_stage"] or reminders) and not partnership[
+        "child_file_record"
+    ]:
+        check.fail(
+            "partnership.child_file_record",
+            "must be true where child_file_at_each_stage or child_file_reminders is given",
+        )
     if partnership["parents_and_carers_required"] and not partnership["parents_and_carers"]:
         check.fail(
             "partnership.parents_and_carers_required",

@@ -80,6 +80,13 @@ class Partnership(models.Model):
     # Whether the policy asks each agency to record the escalation on its own file for the
     # child: then each confirms it, with the date and its file reference.
     child_file_record = models.BooleanField(default=False)
+    # Where the policy asks for it "at all stages" (Kirklees), each agency confirms it at each
+    # stage too, not only once the escalation is resolved.
+    child_file_at_each_stage = models.BooleanField(default=False)
+    # Agencies that have not confirmed are reminded every so many working days, at most so many
+    # times (0: never): a partnership's local choice, no policy gives an interval.
+    child_file_reminder_every = models.PositiveSmallIntegerField(default=0)
+    child_file_reminders_at_most = models.PositiveSmallIntegerField(default=0)
     default_time_limit_value = models.PositiveSmallIntegerField(default=5)
     default_time_limit_unit = models.CharField(
         max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS

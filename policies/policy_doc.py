@@ -39,6 +39,8 @@ PARTNERSHIP_RULES = {
     "learning_to_partnership": "Learning sent to the partnership",
     "policy_gaps_to_partnership": "Gaps in policy sent to the partnership",
     "child_file_record": "Each agency records it on its own file for the child",
+    "child_file_at_each_stage": "Each agency confirms it at every stage, not only at the end",
+    "child_file_reminders": "Agencies that have not confirmed are reminded",
 }
 LADDER_RULES = {"effective_date": "Effective date", "review_date": "Review date"}
 STAGE_RULES = {
@@ -107,7 +109,15 @@ def _partnership_value(p: dict, rule: str) -> str:
         return "Yes"
     if rule == "outcomes_from_stage":
         return f"From stage {p['outcomes_from_stage']}"
-    if rule in ("learning_to_partnership", "policy_gaps_to_partnership", "child_file_record"):
+    if rule == "child_file_reminders":
+        every = p[rule]
+        return f"Every {every['every_working_days']} working days, at most {every['at_most']} times"
+    if rule in (
+        "learning_to_partnership",
+        "policy_gaps_to_partnership",
+        "child_file_record",
+        "child_file_at_each_stage",
+    ):
         return "Yes"
     return _one_line(p[rule])
 

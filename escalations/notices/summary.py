@@ -58,6 +58,10 @@ GUIDANCE = {
     NoticeKind.CHILD_FILE_DUE: "The escalation is resolved, and the partnership's policy asks "
     "each agency to record it on its own file for the child. Record it there, then confirm it "
     "in the portal with the date and your file's reference.",
+    NoticeKind.CHILD_FILE_REMINDER: "Your agency has not yet confirmed that this escalation is "
+    "recorded on its own file for the child, as the partnership's policy asks (at each stage "
+    "where it says so, and once resolved). Record it there, then confirm it in the portal with "
+    "the date and your file's reference.",
     NoticeKind.ESCALATION_ASKED: "You are asked to move an escalation from your agency to the "
     "next stage: the partnership's policy says only someone in your role may move it there. "
     "Their reason is in the escalation's history.",
@@ -92,6 +96,8 @@ TO_DO = {
     NoticeKind.OUTCOME_TO_PARTNERSHIP: "Read the outcome",
     NoticeKind.LEARNING_TO_PARTNERSHIP: "Read it in the dashboard's learning and policy gaps",
     NoticeKind.CHILD_FILE_DUE: "Record it on your agency's file for the child, then confirm it",
+    NoticeKind.CHILD_FILE_REMINDER: "Record it on your agency's file for the child, then "
+    "confirm it",
     NoticeKind.ESCALATION_ASKED: "Escalate it to the next stage (or tell them why not)",
 }
 TIMED = {

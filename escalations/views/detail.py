@@ -207,7 +207,7 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         "standing": standing,
         "approval_request": approval_request,
         "child_files": services.child_file_status(escalation)
-        if escalation.partnership.child_file_record and escalation.resolved_on
+        if services.child_file_asked_now(escalation)
         else [],
         "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
         # The request as escalate() typed it: the asker's words, and who was asked where

@@ -30,6 +30,8 @@ PARTNERSHIP_RULES = {
     "learning_to_partnership": lambda p: p.get("learning_to_partnership") is True,
     "policy_gaps_to_partnership": lambda p: p.get("policy_gaps_to_partnership") is True,
     "child_file_record": lambda p: p.get("child_file_record") is True,
+    "child_file_at_each_stage": lambda p: p.get("child_file_at_each_stage") is True,
+    "child_file_reminders": lambda p: bool(p.get("child_file_reminders")),
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad.get("effective_date") is not None,
