@@ -169,6 +169,7 @@ PARTNERSHIP_RULES = {
     "child_file_record": lambda p: p["child_file_record"],
     "child_file_at_each_stage": lambda p: p["child_file_at_each_stage"],
     "child_file_reminders": lambda p: p["child_file_reminder_every"] > 0,
+    "outcomes_on_request": lambda p: bool(p["outcomes_on_request_stages"]),
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad["effective_date"] is not None,
@@ -335,6 +336,15 @@ def parse_ladder_file(path: Path) -> dict:
     partnership["child_file_at_each_stage"] = check.boolean(
         p, "child_file_at_each_stage", "partnership"
     )
+    asked = p.get("outcomes_on_request")
+    asked = check.mapping(asked, "partnership.outcomes_on_request") if asked else {}
+    stages = asked.get("stages") if asked else []
+    if not isinstance(stages, list) or (asked and not stages):
+        check.fail("partnership.outcomes_on_request.stages", "must be a list of stage numbers")
+    partnership["outcomes_on_request_stages"] = [
+        check.whole(n, f"partnership.outcomes_on_request.stages[{i}]", 1)
+        for i, n in enumerate(stages)
+    ]
     reminders = p.get("child_file_reminders")
     reminders = check.mapping(reminders, "partnership.child_file_reminders") if reminders else {}
     partnership["child_file_reminder_every"] = (

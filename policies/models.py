@@ -83,6 +83,9 @@ class Partnership(models.Model):
     # Where the policy asks for it "at all stages" (Kirklees), each agency confirms it at each
     # stage too, not only once the escalation is resolved.
     child_file_at_each_stage = models.BooleanField(default=False)
+    # The steps whose outcomes the partnership may ask its agencies for (Pan-Cheshire: "may
+    # request ... the outcomes of escalations at Steps 2 and 3"); [] where it does not.
+    outcomes_on_request_stages = models.JSONField(default=list, blank=True)
     # Agencies that have not confirmed are reminded every so many working days, at most so many
     # times (0: never): a partnership's local choice, no policy gives an interval.
     child_file_reminder_every = models.PositiveSmallIntegerField(default=0)

@@ -41,6 +41,7 @@ PARTNERSHIP_RULES = {
     "child_file_record": "Each agency records it on its own file for the child",
     "child_file_at_each_stage": "Each agency confirms it at every stage, not only at the end",
     "child_file_reminders": "Agencies that have not confirmed are reminded",
+    "outcomes_on_request": "The partnership may ask agencies for outcomes",
 }
 LADDER_RULES = {"effective_date": "Effective date", "review_date": "Review date"}
 STAGE_RULES = {
@@ -109,6 +110,8 @@ def _partnership_value(p: dict, rule: str) -> str:
         return "Yes"
     if rule == "outcomes_from_stage":
         return f"From stage {p['outcomes_from_stage']}"
+    if rule == "outcomes_on_request":
+        return "Of escalations at stages " + " and ".join(str(n) for n in p[rule]["stages"])
     if rule == "child_file_reminders":
         every = p[rule]
         return f"Every {every['every_working_days']} working days, at most {every['at_most']} times"

@@ -32,6 +32,7 @@ PARTNERSHIP_RULES = {
     "child_file_record": lambda p: p.get("child_file_record") is True,
     "child_file_at_each_stage": lambda p: p.get("child_file_at_each_stage") is True,
     "child_file_reminders": lambda p: bool(p.get("child_file_reminders")),
+    "outcomes_on_request": lambda p: bool(p.get("outcomes_on_request")),
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad.get("effective_date") is not None,
