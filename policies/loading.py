@@ -24,6 +24,7 @@ from policies.models import (
     Stage,
     TimeUnit,
 )
+from policies.pathways import parse_pathways
 
 LADDER_DIR = Path(__file__).resolve().parent / "ladders"
 DIRECTORY_DIR = Path(__file__).resolve().parent / "directory"
@@ -446,6 +447,7 @@ def parse_ladder_file(path: Path) -> dict:
         ),
         "review_date": check.day(ladder.get("review_date"), "ladder.review_date", required=False),
         "conference_concerns": parse_conference_concerns(check, ladder.get("conference_concerns")),
+        "pathways": parse_pathways(check, ladder.get("pathways")),
     }
     ladder_data["rules"] = parse_rules(
         check, ladder.get("rules"), "ladder", ladder_data, LADDER_RULES
@@ -463,6 +465,8 @@ def content_hash(data: dict) -> str:
     if not ladder.get("conference_concerns"):
         # Files without a conference route hash as they did before the key existed.
         ladder.pop("conference_concerns", None)
+    if not ladder.get("pathways"):
+        ladder.pop("pathways", None)
     ladder_part = {"ladder": ladder, "stages": data["stages"]}
     encoded = json.dumps(ladder_part, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
@@ -523,6 +527,7 @@ def describe(partnership: Partnership) -> dict:
         "rules": ladder.rules if ladder else {},
         "review_date": ladder.review_date.isoformat() if ladder and ladder.review_date else None,
         "conference_concerns": ladder.conference_concerns if ladder else {},
+        "pathways": ladder.pathways if ladder else [],
         "emergency": {
             "summary": partnership.emergency_summary,
             "contacts": partnership.emergency_contacts,

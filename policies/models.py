@@ -161,6 +161,9 @@ class Ladder(models.Model):
     # as the ladder file's ladder.conference_concerns gives it (SCHEMA.md); {} where the
     # policy has no such route.
     conference_concerns = models.JSONField(default=dict, blank=True)
+    # Separate processes the policy gives beside the ladder (policies.pathways): Kirklees
+    # Appendix 4, given only as a flow chart image and not yet transcribed.
+    pathways = models.JSONField(default=list, blank=True)
     # Where the ladder's dates come from (see Partnership.rules).
     rules = models.JSONField(default=dict, blank=True)
 
@@ -174,6 +177,9 @@ class Ladder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partnership.slug} ladder v{self.version}"
+
+    def pathways_not_transcribed(self) -> list[dict]:
+        return [p for p in self.pathways or [] if not p.get("transcribed")]
 
     def escalation_stages(self) -> list[Stage]:
         return [stage for stage in self.stages.all() if not stage.after_resolution]

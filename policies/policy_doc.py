@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from policies import pathways
 from policies.loading import LADDER_DIR, ladder_files
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "policies.md"
@@ -142,6 +143,12 @@ def section(path: Path) -> list[str]:
             lines.append(f"  - Source: {_basis(basis)}")
     if not ladder.get("effective_date"):
         lines.append("- **Effective date:** none stated by the policy.")
+    for pathway in ladder.get("pathways") or []:
+        lines.append(f"- **Separate process: {pathway['title']}:** {pathways.in_words(pathway)}")
+        lines.append(f"  - Source: {_basis({k: pathway[k] for k in ('policy_section', 'quote')})}")
+        contact = pathway["contact"]
+        lines.append(f"  - Contact: {contact['name']}")
+        lines.append(f"  - Source: {_basis({k: contact[k] for k in ('policy_section', 'quote')})}")
     lines.append("")
     for stage in ladder["stages"]:
         after = " (after resolution)" if stage.get("after_resolution") else ""

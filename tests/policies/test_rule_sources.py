@@ -80,3 +80,29 @@ def test_every_local_default_time_limit_is_marked_as_a_local_choice():
             limit = stage.get("time_limit")
             if isinstance(limit, dict) and limit.get("source") == "local-default":
                 assert "local_choice" in stage["rules"]["time_limit"], (path.name, stage["number"])
+
+
+@pytest.mark.parametrize("path", LADDERS, ids=lambda p: p.stem)
+def test_every_pathway_cites_its_section_and_no_step_is_guessed(path):
+    """A separate process (ladder.pathways, issue 15 point 11) cites its section and whom to
+    contact; until transcribed it has no steps, and every step it has was read from the
+    policy's chart (read_from_chart: true)."""
+    problems = []
+    for i, pathway in enumerate(
+        yaml.safe_load(path.read_text(encoding="utf-8"))["ladder"].get("pathways") or []
+    ):
+        where = f"ladder.pathways[{i}]"
+        for basis, at in ((pathway, where), (pathway.get("contact") or {}, f"{where}.contact")):
+            if not (
+                str(basis.get("policy_section", "")).strip() and str(basis.get("quote", "")).strip()
+            ):
+                problems.append(at)
+        steps = pathway.get("steps") or []
+        if pathway.get("transcribed") is not True and steps:
+            problems.append(f"{where}.steps (not transcribed)")
+        problems += [
+            f"{where}.steps[{j}].read_from_chart"
+            for j, step in enumerate(steps)
+            if step.get("read_from_chart") is not True
+        ]
+    assert problems == [], f"{path.name}: {problems}"
