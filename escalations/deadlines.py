@@ -42,6 +42,7 @@ from escalations.models import (
     State,
     deadline_notice_key,
 )
+from escalations.services.child_file import remind_to_record_on_child_file
 from policies.models import Role, Stage
 
 BATCH = 5000
@@ -51,6 +52,7 @@ BATCH = 5000
 class SweepResult:
     reminded: int = 0
     overdue: int = 0
+    child_file_reminders: int = 0
     notices: int = 0
     seconds: float = 0.0
 
@@ -74,6 +76,9 @@ def sweep(now: datetime | None = None, *, batch_size: int = BATCH) -> SweepResul
     _in_batches(
         _claim_approvals_without_a_lead, _tell_stand_in_approvers, now, batch_size, stages, result
     )
+    # Agencies yet to confirm the child's file (issue 15, point 9): few rows, keyed notices.
+    result.child_file_reminders = remind_to_record_on_child_file(now)
+    result.notices += result.child_file_reminders
     result.seconds = round(time.monotonic() - started, 3)
     return result
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cases.models import Person
-from escalations import approvals
+from escalations import approvals, moving
 from escalations.models import Escalation, State
 from policies.models import AGENCY_OVERSIGHT_ROLES, Role
 
@@ -21,6 +21,8 @@ class Act(StrEnum):
     RECORD_POSITION = "record_position"
     RECORD_RESPONSE = "record_response"
     ESCALATE = "escalate"
+    # Where the next stage names who moves it there and the person is not one of them.
+    ASK_TO_ESCALATE = "ask_to_escalate"
     ADVANCE_STEP = "advance_step"
     APPROVE = "approve"
     RETURN_WITH_COMMENTS = "return_with_comments"
@@ -135,10 +137,16 @@ def allowed_actions(
             acts |= {Act.RECORD_LEARNING, Act.RECORD_DEBRIEF}
         if r.drives or r.receiving_oversight:
             acts.add(Act.ADD_PARTICIPANT)
+    if state == State.OPEN and (r.drives or r.raising_side):
+        following = moving.following_stage(escalation)
+        if following is not None and not moving.roles_may_move_into(r.raising_roles, following):
+            # Only the roles the stage names move it there (escalations.moving); the others
+            # see who may and can ask them.
+            acts.add(Act.ASK_TO_ESCALATE)
+        elif following is not None and r.drives:
+            acts.add(Act.ESCALATE)
     if state == State.OPEN and r.drives:
         acts |= {Act.RESOLVE, Act.WITHDRAW}
-        if escalation.stage.number < escalation.ladder.last_escalation_stage_number():
-            acts.add(Act.ESCALATE)
         if escalation.step + 1 < len(escalation.stage.steps or []):
             acts.add(Act.ADVANCE_STEP)
     if state == State.AWAITING_APPROVAL:
@@ -146,10 +154,18 @@ def allowed_actions(
             acts |= {Act.APPROVE, Act.RETURN_WITH_COMMENTS}
         if r.raiser or r.raising_oversight:
             acts.add(Act.WITHDRAW)
+    partnership = escalation.partnership
     if (
-        state in (State.RESOLVED, State.CLOSED)
-        and (r.raising_side or r.receiving_side)
-        and escalation.partnership.child_file_record
+        (r.raising_side or r.receiving_side)
+        and partnership.child_file_record
+        and (
+            state in (State.RESOLVED, State.CLOSED)
+            # "At all stages" (Kirklees): each agency confirms it at each stage too.
+            or (
+                state in (State.OPEN, State.AWAITING_APPROVAL)
+                and partnership.child_file_at_each_stage
+            )
+        )
     ):
         acts.add(Act.RECORD_CHILD_FILE)
     if state == State.RESOLVED and r.drives:

@@ -10,11 +10,11 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from escalations import approvals, clock
+from escalations import approvals, clock, moving
 from escalations.clock import date_in_words, moment_in_words  # noqa: F401 (for callers)
 from escalations.models import FINAL_STATES, Escalation, State
 from policies.calendar import WorkingCalendar
-from policies.models import ClosureDay, Role, Stage, TimeUnit
+from policies.models import ClosureDay, Stage, TimeUnit
 
 
 def _plural(n: int, word: str) -> str:
@@ -216,11 +216,10 @@ def policy_at_stage(stage: Stage, partnership) -> list[PolicyRule]:
         shown.append(_rule("What the policy says", stage.guidance, rules.get("guidance"), name))
     shown.append(_rule("Who acts", stage.who, rules.get("who"), name))
     if stage.moved_by:
-        roles = " or ".join(Role(role).label.lower() for role in stage.moved_by)
         shown.append(
             _rule(
                 "Who may move it to this stage",
-                f"Only a {roles} of the raising agency",
+                f"Only a {moving.moved_by_in_words(stage)} of the raising agency",
                 rules.get("moved_by"),
                 name,
             )

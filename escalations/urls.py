@@ -7,6 +7,7 @@ from escalations.views import (
     directory,
     home,
     lead,
+    outcome_requests,
     raise_,
 )
 
@@ -25,6 +26,13 @@ urlpatterns = [
     path("approvals/", lead.approvals, name="approvals"),
     path("agency/escalations/", lead.agency_escalations, name="agency-escalations"),
     path("directory/", directory.directory, name="directory"),
+    # The partnership asks an agency for its step 2-3 outcomes; the agency's lead answers.
+    path(
+        "partnerships/<slug:slug>/outcome-requests/",
+        outcome_requests.ask,
+        name="outcome-requests",
+    ),
+    path("outcome-requests/<int:pk>/", outcome_requests.answer, name="outcome-request-answer"),
     path("raise/", raise_.start, name="raise-start"),
     path("raise/drafts/<int:draft_id>/", raise_.resume, name="raise-resume"),
     path("raise/drafts/<int:draft_id>/check/", raise_.check, name="raise-check"),

@@ -80,6 +80,16 @@ class Partnership(models.Model):
     # Whether the policy asks each agency to record the escalation on its own file for the
     # child: then each confirms it, with the date and its file reference.
     child_file_record = models.BooleanField(default=False)
+    # Where the policy asks for it "at all stages" (Kirklees), each agency confirms it at each
+    # stage too, not only once the escalation is resolved.
+    child_file_at_each_stage = models.BooleanField(default=False)
+    # The steps whose outcomes the partnership may ask its agencies for (Pan-Cheshire: "may
+    # request ... the outcomes of escalations at Steps 2 and 3"); [] where it does not.
+    outcomes_on_request_stages = models.JSONField(default=list, blank=True)
+    # Agencies that have not confirmed are reminded every so many working days, at most so many
+    # times (0: never): a partnership's local choice, no policy gives an interval.
+    child_file_reminder_every = models.PositiveSmallIntegerField(default=0)
+    child_file_reminders_at_most = models.PositiveSmallIntegerField(default=0)
     default_time_limit_value = models.PositiveSmallIntegerField(default=5)
     default_time_limit_unit = models.CharField(
         max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
@@ -151,6 +161,9 @@ class Ladder(models.Model):
     # as the ladder file's ladder.conference_concerns gives it (SCHEMA.md); {} where the
     # policy has no such route.
     conference_concerns = models.JSONField(default=dict, blank=True)
+    # Separate processes the policy gives beside the ladder (policies.pathways): Kirklees
+    # Appendix 4, given only as a flow chart image and not yet transcribed.
+    pathways = models.JSONField(default=list, blank=True)
     # Where the ladder's dates come from (see Partnership.rules).
     rules = models.JSONField(default=dict, blank=True)
 
@@ -164,6 +177,9 @@ class Ladder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partnership.slug} ladder v{self.version}"
+
+    def pathways_not_transcribed(self) -> list[dict]:
+        return [p for p in self.pathways or [] if not p.get("transcribed")]
 
     def escalation_stages(self) -> list[Stage]:
         return [stage for stage in self.stages.all() if not stage.after_resolution]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from policies import pathways
 from policies.loading import LADDER_DIR, ladder_files
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "policies.md"
@@ -39,6 +40,9 @@ PARTNERSHIP_RULES = {
     "learning_to_partnership": "Learning sent to the partnership",
     "policy_gaps_to_partnership": "Gaps in policy sent to the partnership",
     "child_file_record": "Each agency records it on its own file for the child",
+    "child_file_at_each_stage": "Each agency confirms it at every stage, not only at the end",
+    "child_file_reminders": "Agencies that have not confirmed are reminded",
+    "outcomes_on_request": "The partnership may ask agencies for outcomes",
 }
 LADDER_RULES = {"effective_date": "Effective date", "review_date": "Review date"}
 STAGE_RULES = {
@@ -107,7 +111,17 @@ def _partnership_value(p: dict, rule: str) -> str:
         return "Yes"
     if rule == "outcomes_from_stage":
         return f"From stage {p['outcomes_from_stage']}"
-    if rule in ("learning_to_partnership", "policy_gaps_to_partnership", "child_file_record"):
+    if rule == "outcomes_on_request":
+        return "Of escalations at stages " + " and ".join(str(n) for n in p[rule]["stages"])
+    if rule == "child_file_reminders":
+        every = p[rule]
+        return f"Every {every['every_working_days']} working days, at most {every['at_most']} times"
+    if rule in (
+        "learning_to_partnership",
+        "policy_gaps_to_partnership",
+        "child_file_record",
+        "child_file_at_each_stage",
+    ):
         return "Yes"
     return _one_line(p[rule])
 
@@ -155,6 +169,12 @@ def section(path: Path) -> list[str]:
             lines.append(f"  - Source: {_basis(basis)}")
     if not ladder.get("effective_date"):
         lines.append("- **Effective date:** none stated by the policy.")
+    for pathway in ladder.get("pathways") or []:
+        lines.append(f"- **Separate process: {pathway['title']}:** {pathways.in_words(pathway)}")
+        lines.append(f"  - Source: {_basis({k: pathway[k] for k in ('policy_section', 'quote')})}")
+        contact = pathway["contact"]
+        lines.append(f"  - Contact: {contact['name']}")
+        lines.append(f"  - Source: {_basis({k: contact[k] for k in ('policy_section', 'quote')})}")
     lines.append("")
     for stage in ladder["stages"]:
         after = " (after resolution)" if stage.get("after_resolution") else ""

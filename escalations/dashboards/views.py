@@ -38,6 +38,7 @@ from escalations.dashboards.tables import (
     report_tables,
 )
 from escalations.models import PARTNERSHIP_FIGURES_ROLES, Escalation, Pathway
+from escalations.services import outcome_requests
 from policies.models import Partnership
 
 PAGE_SIZE = 50
@@ -174,6 +175,8 @@ def dashboard_table(request: HttpRequest, slug: str, table: str) -> HttpResponse
     )
     if table == "learning":
         found = learning_table(filters.apply(_base(request, ref), now=now), user=request.user)
+        # Outcomes the agencies sent when asked (Pan-Cheshire steps 2-3), summaries only.
+        context["outcome_answers"] = list(outcome_requests.answered_for(ref.partnership))
     elif table in tables and table != "headline":
         found = tables[table]
     else:

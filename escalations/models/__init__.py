@@ -41,6 +41,7 @@ from escalations.models.events import (
 )
 from escalations.models.health import Pulse, PulseKind, PulseQuerySet
 from escalations.models.notices import Notice, NoticeKind, NoticeQuerySet, deadline_notice_key
+from escalations.models.outcome_requests import OutcomeRequest
 from escalations.models.parts import (
     Action,
     Approval,
@@ -86,6 +87,7 @@ __all__ = [
     "NoticeQuerySet",
     "Outcome",
     "OutcomeCategory",
+    "OutcomeRequest",
     "Participant",
     "Pathway",
     "Position",

@@ -21,12 +21,16 @@ class ChildFileRecord(models.Model):
     recorded_on = models.DateField()
     file_reference = models.CharField(max_length=100)
     confirmed_at = models.DateTimeField(auto_now_add=True)
+    # Which confirmation this is: 0 for the outcome, once resolved; a stage's number where
+    # the policy asks for it at every stage (Kirklees: "At all stages").
+    stage_number = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["confirmed_at"]
+        ordering = ["stage_number", "confirmed_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["escalation", "agency"], name="one_child_file_record_per_agency"
+                fields=["escalation", "agency", "stage_number"],
+                name="one_child_file_record_per_agency_and_stage",
             )
         ]
 

@@ -16,6 +16,8 @@ class EventKind(models.TextChoices):
     RAISED = "raised", "Raised"
     ESCALATED = "escalated", "Escalated"
     APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+    # Someone asked the people the next stage names to move it there (issue 15, point 5).
+    ESCALATION_ASKED = "escalation_asked", "Asked to escalate"
     APPROVED = "approved", "Approved"
     CHILD_FILE = "child_file", "Recorded on the child's file"
     RETURNED = "returned", "Returned with comments"

@@ -55,6 +55,9 @@ class NoticeKind(models.TextChoices):
     OUTCOME_TO_PARTNERSHIP = "outcome_to_partnership", "Outcome sent to the partnership"
     LEARNING_TO_PARTNERSHIP = "learning_to_partnership", "Learning or a policy gap sent"
     CHILD_FILE_DUE = "child_file_due", "Record it on the child's file"
+    CHILD_FILE_REMINDER = "child_file_reminder", "Reminder: record it on the child's file"
+    # Only the roles the next stage names may move it there; someone else asks them.
+    ESCALATION_ASKED = "escalation_asked", "Asked to escalate it"
 
 
 # Learning and policy gaps a partnership's policy sends to the partnership itself (issue 15,

@@ -60,6 +60,13 @@ GUIDANCE = {
     NoticeKind.CHILD_FILE_DUE: "The escalation is resolved, and the partnership's policy asks "
     "each agency to record it on its own file for the child. Record it there, then confirm it "
     "in the portal with the date and your file's reference.",
+    NoticeKind.CHILD_FILE_REMINDER: "Your agency has not yet confirmed that this escalation is "
+    "recorded on its own file for the child, as the partnership's policy asks (at each stage "
+    "where it says so, and once resolved). Record it there, then confirm it in the portal with "
+    "the date and your file's reference.",
+    NoticeKind.ESCALATION_ASKED: "You are asked to move an escalation from your agency to the "
+    "next stage: the partnership's policy says only someone in your role may move it there. "
+    "Their reason is in the escalation's history.",
     NoticeKind.REASSIGNED: "Someone who took part in this escalation has left, and their part "
     "has been passed to you. Read it and carry on from where it stands.",
 }
@@ -91,6 +98,9 @@ TO_DO = {
     NoticeKind.OUTCOME_TO_PARTNERSHIP: "Read the outcome",
     NoticeKind.LEARNING_TO_PARTNERSHIP: "Read it in the dashboard's learning and policy gaps",
     NoticeKind.CHILD_FILE_DUE: "Record it on your agency's file for the child, then confirm it",
+    NoticeKind.CHILD_FILE_REMINDER: "Record it on your agency's file for the child, then "
+    "confirm it",
+    NoticeKind.ESCALATION_ASKED: "Escalate it to the next stage (or tell them why not)",
 }
 TIMED = {
     NoticeKind.RAISED,
@@ -105,6 +115,7 @@ TIMED = {
     NoticeKind.REMINDER,
     NoticeKind.DEADLINE_CHANGED,
     NoticeKind.REASSIGNED,
+    NoticeKind.ESCALATION_ASKED,
 }
 
 

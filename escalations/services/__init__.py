@@ -19,12 +19,20 @@ from escalations.services.acting import (
     notify,
     record_event,
 )
-from escalations.services.child_file import child_file_status, record_on_child_file
+from escalations.services.child_file import (
+    asks_now as child_file_asked_now,
+)
+from escalations.services.child_file import (
+    child_file_status,
+    record_on_child_file,
+    remind_to_record_on_child_file,
+)
 from escalations.services.ladder import (
     FALLBACK_ROLES,
     acting_person,
     advance_step,
     approve,
+    ask_to_escalate,
     counterpart_person,
     direct_stage,
     escalate,
@@ -62,6 +70,8 @@ __all__ = [
     "advance_step",
     "approve",
     "approvers",
+    "ask_to_escalate",
+    "child_file_asked_now",
     "child_file_status",
     "close",
     "counterpart_person",
@@ -84,6 +94,7 @@ __all__ = [
     "record_position",
     "record_response",
     "refer_directly",
+    "remind_to_record_on_child_file",
     "reopen",
     "resolve",
     "return_with_comments",

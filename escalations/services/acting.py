@@ -19,6 +19,7 @@ from escalations.models import (
     Notice,
     StageEpisode,
 )
+from escalations.moving import following_stage, who_may_move_into
 from escalations.permissions import Act, allowed_actions
 
 
@@ -107,6 +108,9 @@ def acting_on(
 def _refusal(escalation: Escalation, act: Act, allowed: frozenset[Act]) -> str:
     state = escalation.get_state_display().lower()
     # Someone who may move it on but not this way: say why, not just "not yours to do".
+    if Act.ASK_TO_ESCALATE in allowed and act == Act.ESCALATE:
+        # The next stage names who moves it there, and this person is not one of them.
+        return who_may_move_into(escalation, following_stage(escalation))
     if Act.RESOLVE in allowed and act == Act.ESCALATE:
         return "This escalation is at the last stage of the ladder; it can only be resolved."
     if Act.RESOLVE in allowed and act == Act.ADVANCE_STEP:

@@ -20,6 +20,7 @@ from escalations.models import (
     StageEpisode,
     State,
 )
+from escalations.moving import may_move_into, moved_by_in_words, movers, who_may_move_into
 from escalations.notices.access import hide_where_sight_lost
 from escalations.permissions import Act
 from escalations.record.due import request_record_copy
@@ -155,6 +156,40 @@ def direct_stage(escalation: Escalation) -> Stage | None:
     )
 
 
+def ask_to_escalate(
+    escalation: Escalation | int,
+    *,
+    by: Person,
+    reason: str,
+    expected_revision: int | None = None,
+) -> Escalation:
+    """Ask the people who may move it into the next stage to do so, where the stage names
+    them and the asker is not one (Pan-Cheshire step 3: "escalated by a Senior Manager").
+    The reason goes in the history; they are told through the outbox, by the stage's due
+    moment."""
+    reason = require_text(reason, "why it should go to the next stage")
+    with acting_on(escalation, by, Act.ASK_TO_ESCALATE, expected_revision=expected_revision) as esc:
+        target = next_stage(esc)
+        people = movers(esc, target) if target is not None else []
+        if not people:
+            raise ActionRefused(
+                who_may_move_into(esc, target)
+                if target is not None
+                else "This escalation is at the last stage of the ladder."
+            )
+        event = record_event(
+            esc,
+            EventKind.ESCALATION_ASKED,
+            by,
+            reason=f"Asked {' or '.join(p.full_name for p in people)} "
+            f"({moved_by_in_words(target)}) to move it to stage {target.number} "
+            f"({target.name}): {reason}",
+        )
+        # One notice per request: asking again (a week later) tells them again.
+        notify(esc, NoticeKind.ESCALATION_ASKED, people, occasion=f"asked{event.sequence}")
+    return esc
+
+
 def refer_directly(
     escalation: Escalation | int,
     *,
@@ -168,38 +203,6 @@ def refer_directly(
     reason = require_text(reason, "why it goes straight to that stage")
     return escalate(
         escalation, by=by, reason=reason, expected_revision=expected_revision, directly=True
-    )
-
-
-def may_move_into(person: Person, escalation: Escalation, target: Stage) -> bool:
-    """Whether the person may move the escalation into the target stage: anyone who may
-    escalate, unless the stage names who moves it there (Pan-Cheshire step 3: "they must be
-    escalated by a Senior Manager"); then only someone of the raising agency in that role."""
-    if not target.moved_by:
-        return True
-    return any(
-        m.agency_id == escalation.raising_agency_id and m.role in target.moved_by
-        for m in person.memberships.all()
-    )
-
-
-def who_may_move_into(escalation: Escalation, target: Stage) -> str:
-    """'Only a head of service / senior manager of Meadow School may move it to stage 3 (LSCB
-    Board Members): ask Dan Dale.' for a stage that names who moves it there; '' otherwise."""
-    if not target.moved_by:
-        return ""
-    roles = " or ".join(Role(role).label.lower() for role in target.moved_by)
-    agency = escalation.raising_agency
-    people = members(agency, target.moved_by)
-    ask = (
-        f"ask {' or '.join(p.full_name for p in people)}"
-        if people
-        else f"{agency.name} has nobody in that role in the portal: ask your safeguarding lead "
-        "or the partnership's business manager"
-    )
-    return (
-        f"Only a {roles} of {agency.name} may move it to stage {target.number} ({target.name}): "
-        f"{ask}."
     )
 
 

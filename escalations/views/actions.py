@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cases.models import Person
-from escalations import approvals, presenters, services
+from escalations import approvals, moving, presenters, services
 from escalations.forms import actions as forms
 from escalations.models import Escalation, EventKind, State
 from escalations.permissions import Act, allowed_actions
@@ -43,8 +43,8 @@ def escalate_context(
         # who may move it there where the stage names them (Pan-Cheshire step 3).
         "policy_rules": presenters.policy_at_stage(target, escalation.partnership),
         "moved_by_words": ""
-        if person is None or services.may_move_into(person, escalation, target)
-        else services.who_may_move_into(escalation, target),
+        if person is None or moving.may_move_into(person, escalation, target)
+        else moving.who_may_move_into(escalation, target),
     }
     gate = approvals.gate_for(target)
     if gate is not None:
@@ -57,6 +57,26 @@ def escalate_context(
     else:
         context["next_person"] = services.acting_person(escalation, target)
     return context
+
+
+def ask_to_escalate_context(escalation: Escalation, person: Person | None = None) -> dict:
+    """Who will be asked to move it to the next stage, and by when the stage's time runs out."""
+    target = services.next_stage(escalation)
+    if target is None:
+        return {}
+    return {
+        "target": target,
+        "asked": moving.movers(escalation, target),
+        "moved_by_words": moving.who_may_move_into(escalation, target),
+        "deadline": presenters.deadline(
+            escalation, now=timezone.now(), calendar=escalation.partnership.calendar()
+        ),
+    }
+
+
+def asked_banner(escalation: Escalation) -> str:
+    asked = escalation.events.filter(kind=EventKind.ESCALATION_ASKED).order_by("-sequence").first()
+    return asked.reason.split(":", 1)[0] if asked else "Asked"
 
 
 def escalated_banner(escalation: Escalation) -> str:
@@ -155,6 +175,20 @@ PAGES: dict[str, ActionPage] = {
         services.escalate,
         template="escalations/actions/escalate.html",
         context=escalate_context,
+    ),
+    "ask-to-escalate": ActionPage(
+        Act.ASK_TO_ESCALATE,
+        "Ask them to escalate",
+        "Send the request",
+        asked_banner,
+        partial(
+            forms.ReasonForm,
+            label="Why should it go to the next stage?",
+            message="Enter why it should go to the next stage",
+        ),
+        services.ask_to_escalate,
+        template="escalations/actions/ask_to_escalate.html",
+        context=ask_to_escalate_context,
     ),
     "refer-directly": ActionPage(
         Act.ESCALATE,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from audit.log import record_read
-from escalations import approvals, presenters, services
+from escalations import approvals, moving, presenters, services
 from escalations.models import Action, EventKind, State
 from escalations.permissions import Act, allowed_actions
 from escalations.record.services import record_copies_for
@@ -50,6 +50,12 @@ ACTION_LINKS = [
         "govuk-button govuk-button--secondary",
     ),
     (Act.ESCALATE, "escalate", "Escalate to the next stage", "govuk-button"),
+    (
+        Act.ASK_TO_ESCALATE,
+        "ask-to-escalate",
+        "Ask them to escalate",
+        "govuk-button govuk-button--secondary",
+    ),
     (Act.RESOLVE, "resolve", "Resolve", "govuk-button"),
     (
         Act.RECORD_PARENTS,
@@ -169,6 +175,15 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         else None,
         deadline=deadline,
     )
+    # Where the next stage names who moves it there, everyone else sees who may (issue 15).
+    following = (
+        moving.following_stage(escalation, stages) if escalation.state == State.OPEN else None
+    )
+    moved_by_words = (
+        moving.who_may_move_into(escalation, following)
+        if following is not None and following.moved_by and Act.ESCALATE not in allowed
+        else ""
+    )
     # Copies are frozen only on entering a stage that requires the record.
     frozen = any(stage.record_required and stage.number in visited for stage in stages)
     context = {
@@ -192,7 +207,7 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         "standing": standing,
         "approval_request": approval_request,
         "child_files": services.child_file_status(escalation)
-        if escalation.partnership.child_file_record and escalation.resolved_on
+        if services.child_file_asked_now(escalation)
         else [],
         "approval_gate": approvals.pending_gate(escalation) if approval_request else None,
         # The request as escalate() typed it: the asker's words, and who was asked where
@@ -201,6 +216,7 @@ def escalation_page(request: HttpRequest, reference: str) -> HttpResponse:
         or (approval_request.reason if approval_request else ""),
         "approval_stand_in": approvals.request_note(escalation) if approval_request else "",
         "actions": action_links(escalation, allowed),
+        "moved_by_words": moved_by_words,
         "may_mark_done": Act.MARK_ACTION_DONE in allowed,
         "record_copies": record_copies_for(escalation) if frozen else [],
         "immediate_risk": escalation.immediate_risk,

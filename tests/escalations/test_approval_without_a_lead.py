@@ -41,7 +41,11 @@ def fresh(person: Person) -> Person:
 
 
 def load(esc: Escalation) -> Escalation:
-    return Escalation.objects.select_related("stage", "ladder", "raising_agency").get(pk=esc.pk)
+    # With its partnership, as the pages and acting_on load it: whether the child's file is
+    # confirmed at every stage is the partnership's (issue 15, point 9).
+    return Escalation.objects.select_related(
+        "stage", "ladder", "raising_agency", "partnership"
+    ).get(pk=esc.pk)
 
 
 def may_decide(person: Person, esc: Escalation) -> bool:

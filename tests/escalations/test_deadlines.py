@@ -225,7 +225,7 @@ def test_sweep_command_after_seeding_has_work_once_and_then_none(db):
     out = StringIO()
     call_command("sweep_deadlines", json=True, stdout=out)
     first = json.loads(out.getvalue())
-    assert set(first) == {"reminded", "overdue", "notices", "seconds"}
+    assert set(first) == {"reminded", "overdue", "child_file_reminders", "notices", "seconds"}
     assert first["overdue"] > 0 and first["notices"] >= first["overdue"]
     out = StringIO()
     call_command("sweep_deadlines", json=True, stdout=out)

@@ -74,9 +74,16 @@ def all_keys() -> set[str]:
 
 
 def overdue_keys(ids) -> set[str]:
+    """The sweep's notices about these escalations: overdue, and (Kirklees asks for the
+    child's file at every stage, issue 15) the reminders to confirm it, each to go once."""
     return set(
         Notice.objects.filter(
-            escalation_id__in=ids, kind__in=[NoticeKind.OVERDUE, NoticeKind.OVERDUE_MANAGER]
+            escalation_id__in=ids,
+            kind__in=[
+                NoticeKind.OVERDUE,
+                NoticeKind.OVERDUE_MANAGER,
+                NoticeKind.CHILD_FILE_REMINDER,
+            ],
         ).values_list("key", flat=True)
     )
 

@@ -33,6 +33,9 @@ CHALLENGED = RECORDING | {A.RECORD_POSITION, A.RECORD_RESPONSE}
 CHALLENGED_MANAGER = CHALLENGED | REFLECTING | {A.SHARE_WITH_PARTNERSHIP, A.ADD_PARTICIPANT}
 PARTNERSHIP_DECIDES = RECORDING | REFLECTING | {A.ADD_PARTICIPANT}
 MOVE_ON = {A.ESCALATE, A.RESOLVE, A.WITHDRAW}
+# Kirklees keeps "a clear record" "At all stages": both sides confirm the child's file while
+# it is open too (issue 15, point 9).
+FILE = {A.RECORD_CHILD_FILE}
 NOTHING: set = set()
 
 OUTSIDERS = ["kim", "charlie", "mallory", "oscar", "pat", "robin", "quinn", "uma", "vic"]
@@ -59,27 +62,27 @@ MATRIX = {
     "draft": everyone_else({"alice": {A.SUBMIT, A.WITHDRAW}}),
     "open at stage 1": everyone_else(
         {
-            "alice": RAISER | MOVE_ON,
-            "bob": RAISING_MANAGER | MOVE_ON,
-            "carol": RAISING_MANAGER | MOVE_ON,
-            "dan": RAISING_MANAGER | MOVE_ON,
-            "erin": CHALLENGED,
-            "frank": CHALLENGED_MANAGER,
-            "grace": CHALLENGED_MANAGER,
-            "heidi": CHALLENGED_MANAGER,
+            "alice": RAISER | MOVE_ON | FILE,
+            "bob": RAISING_MANAGER | MOVE_ON | FILE,
+            "carol": RAISING_MANAGER | MOVE_ON | FILE,
+            "dan": RAISING_MANAGER | MOVE_ON | FILE,
+            "erin": CHALLENGED | FILE,
+            "frank": CHALLENGED_MANAGER | FILE,
+            "grace": CHALLENGED_MANAGER | FILE,
+            "heidi": CHALLENGED_MANAGER | FILE,
         }
     ),
     "awaiting approval": everyone_else(
         {
-            "alice": RAISER | {A.WITHDRAW},
+            "alice": RAISER | {A.WITHDRAW} | FILE,
             # Kirklees: "Safeguarding Lead and/ or the relevant Line Manager, to agree".
-            "bob": RAISING_MANAGER | {A.WITHDRAW, A.APPROVE, A.RETURN_WITH_COMMENTS},
-            "carol": RAISING_MANAGER | {A.WITHDRAW, A.APPROVE, A.RETURN_WITH_COMMENTS},
-            "dan": RAISING_MANAGER | {A.WITHDRAW},
-            "erin": CHALLENGED,
-            "frank": CHALLENGED_MANAGER,
-            "grace": CHALLENGED_MANAGER,
-            "heidi": CHALLENGED_MANAGER,
+            "bob": RAISING_MANAGER | {A.WITHDRAW, A.APPROVE, A.RETURN_WITH_COMMENTS} | FILE,
+            "carol": RAISING_MANAGER | {A.WITHDRAW, A.APPROVE, A.RETURN_WITH_COMMENTS} | FILE,
+            "dan": RAISING_MANAGER | {A.WITHDRAW} | FILE,
+            "erin": CHALLENGED | FILE,
+            "frank": CHALLENGED_MANAGER | FILE,
+            "grace": CHALLENGED_MANAGER | FILE,
+            "heidi": CHALLENGED_MANAGER | FILE,
         }
     ),
     # Kirklees asks each agency to record it on its own file for the child ("a clear record
@@ -106,14 +109,14 @@ MATRIX = {
     # Stage 5 brings the Kirklees partnership in: its business manager and chair may decide.
     "open at the partnership stage": everyone_else(
         {
-            "alice": RAISER | MOVE_ON,
-            "bob": RAISING_MANAGER | MOVE_ON,
-            "carol": RAISING_MANAGER | MOVE_ON,
-            "dan": RAISING_MANAGER | MOVE_ON,  # Dan holds stage 5
-            "erin": CHALLENGED,
-            "frank": CHALLENGED_MANAGER,
-            "grace": CHALLENGED_MANAGER,
-            "heidi": CHALLENGED_MANAGER,
+            "alice": RAISER | MOVE_ON | FILE,
+            "bob": RAISING_MANAGER | MOVE_ON | FILE,
+            "carol": RAISING_MANAGER | MOVE_ON | FILE,
+            "dan": RAISING_MANAGER | MOVE_ON | FILE,  # Dan holds stage 5
+            "erin": CHALLENGED | FILE,
+            "frank": CHALLENGED_MANAGER | FILE,
+            "grace": CHALLENGED_MANAGER | FILE,
+            "heidi": CHALLENGED_MANAGER | FILE,
             "ivan": PARTNERSHIP_DECIDES | MOVE_ON,
             "judy": PARTNERSHIP_DECIDES | MOVE_ON,
         }
@@ -121,14 +124,14 @@ MATRIX = {
     # Shared with the partnership at stage 1: it reads and records, it does not decide.
     "shared at stage 1": everyone_else(
         {
-            "alice": RAISER | MOVE_ON,
-            "bob": RAISING_MANAGER | MOVE_ON,
-            "carol": RAISING_MANAGER | MOVE_ON,
-            "dan": RAISING_MANAGER | MOVE_ON,
-            "erin": CHALLENGED,
-            "frank": CHALLENGED_MANAGER,
-            "grace": CHALLENGED_MANAGER,
-            "heidi": CHALLENGED_MANAGER,
+            "alice": RAISER | MOVE_ON | FILE,
+            "bob": RAISING_MANAGER | MOVE_ON | FILE,
+            "carol": RAISING_MANAGER | MOVE_ON | FILE,
+            "dan": RAISING_MANAGER | MOVE_ON | FILE,
+            "erin": CHALLENGED | FILE,
+            "frank": CHALLENGED_MANAGER | FILE,
+            "grace": CHALLENGED_MANAGER | FILE,
+            "heidi": CHALLENGED_MANAGER | FILE,
             "ivan": RECORDING | REFLECTING,
             "judy": RECORDING | REFLECTING,
         }
@@ -201,7 +204,7 @@ def test_a_person_added_to_an_escalation_may_record_on_it(world, people):
     assert set(allowed_actions(fresh(world.charlie), esc)) == RECORDING
     # A practitioner of the challenged agency who is added may also give its response.
     services.add_participant(esc, by=world.frank, person=people["uma"], reason="Duty worker.")
-    assert set(allowed_actions(fresh(people["uma"]), esc)) == CHALLENGED
+    assert set(allowed_actions(fresh(people["uma"]), esc)) == CHALLENGED | FILE
 
 
 def test_a_deactivated_safeguarding_lead_can_no_longer_approve(world):
@@ -223,16 +226,16 @@ def test_an_uninvolved_practitioner_in_the_challenged_agency_cannot_respond(worl
 
 def test_the_shared_constabulary_lead_acts_in_either_partnership_only_as_a_party(world):
     esc = OpenEscalationFactory(receiving_agency=world.constabulary, receiving_person=None)
-    assert set(allowed_actions(fresh(world.pat), esc)) == CHALLENGED_MANAGER
+    assert set(allowed_actions(fresh(world.pat), esc)) == CHALLENGED_MANAGER | FILE
     assert allowed_actions(fresh(world.pat), build(world, "open at stage 1")) == frozenset()
 
 
 def test_the_one_person_voluntary_group_holds_every_role_of_its_side(world):
     esc = OpenEscalationFactory(by=world.robin)
-    assert set(allowed_actions(fresh(world.robin), esc)) == RAISING_MANAGER | MOVE_ON
+    assert set(allowed_actions(fresh(world.robin), esc)) == RAISING_MANAGER | MOVE_ON | FILE
     services.escalate(esc, by=world.robin, reason="No answer.")
     esc.refresh_from_db()
-    assert set(allowed_actions(fresh(world.robin), esc)) == RAISING_MANAGER | {
+    assert set(allowed_actions(fresh(world.robin), esc)) == RAISING_MANAGER | FILE | {
         A.WITHDRAW,
         A.APPROVE,
         A.RETURN_WITH_COMMENTS,

@@ -157,6 +157,19 @@ def partnership_rule_unsourced(data):
     del data["partnership"]["rules"]["emergency"]
 
 
+def reminders_unsourced(data):
+    del data["partnership"]["rules"]["child_file_reminders"]
+
+
+def reminders_without_interval(data):
+    data["partnership"]["child_file_reminders"] = {"at_most": 3}
+
+
+def each_stage_without_the_file(data):
+    data["partnership"]["child_file_record"] = False
+    del data["partnership"]["rules"]["child_file_record"]
+
+
 @pytest.mark.parametrize(
     ("change", "field", "problem"),
     [
@@ -174,6 +187,13 @@ def partnership_rule_unsourced(data):
         (rule_for_nothing, "ladder.stages[0].rules.approval", "does not state this rule"),
         (clock_without_measure, "ladder.stages[2].time_limit.measures", "what the clock measures"),
         (partnership_rule_unsourced, "partnership.rules.emergency", "is required"),
+        (reminders_unsourced, "partnership.rules.child_file_reminders", "is required"),
+        (
+            reminders_without_interval,
+            "partnership.child_file_reminders.every_working_days",
+            "at least 1",
+        ),
+        (each_stage_without_the_file, "partnership.child_file_record", "must be true"),
     ],
 )
 def test_a_bad_file_names_the_file_and_field_and_changes_nothing(

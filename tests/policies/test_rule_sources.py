@@ -30,6 +30,9 @@ PARTNERSHIP_RULES = {
     "learning_to_partnership": lambda p: p.get("learning_to_partnership") is True,
     "policy_gaps_to_partnership": lambda p: p.get("policy_gaps_to_partnership") is True,
     "child_file_record": lambda p: p.get("child_file_record") is True,
+    "child_file_at_each_stage": lambda p: p.get("child_file_at_each_stage") is True,
+    "child_file_reminders": lambda p: bool(p.get("child_file_reminders")),
+    "outcomes_on_request": lambda p: bool(p.get("outcomes_on_request")),
 }
 LADDER_RULES = {
     "effective_date": lambda lad: lad.get("effective_date") is not None,
@@ -93,3 +96,29 @@ def test_every_emergency_contact_cites_its_source_and_no_number_is_invented(path
         assert quote.strip(), (path.name, contact["name"])
         if contact.get("phone"):
             assert str(contact["phone"]) in quote, (path.name, contact["name"])
+
+
+@pytest.mark.parametrize("path", LADDERS, ids=lambda p: p.stem)
+def test_every_pathway_cites_its_section_and_no_step_is_guessed(path):
+    """A separate process (ladder.pathways, issue 15 point 11) cites its section and whom to
+    contact; until transcribed it has no steps, and every step it has was read from the
+    policy's chart (read_from_chart: true)."""
+    problems = []
+    for i, pathway in enumerate(
+        yaml.safe_load(path.read_text(encoding="utf-8"))["ladder"].get("pathways") or []
+    ):
+        where = f"ladder.pathways[{i}]"
+        for basis, at in ((pathway, where), (pathway.get("contact") or {}, f"{where}.contact")):
+            if not (
+                str(basis.get("policy_section", "")).strip() and str(basis.get("quote", "")).strip()
+            ):
+                problems.append(at)
+        steps = pathway.get("steps") or []
+        if pathway.get("transcribed") is not True and steps:
+            problems.append(f"{where}.steps (not transcribed)")
+        problems += [
+            f"{where}.steps[{j}].read_from_chart"
+            for j, step in enumerate(steps)
+            if step.get("read_from_chart") is not True
+        ]
+    assert problems == [], f"{path.name}: {problems}"

@@ -324,6 +324,17 @@ def berkshire_open(world):
     )
 
 
+def pan_cheshire_step_2(world):
+    """At Pan-Cheshire step 2, where only a senior manager moves it on (Alice asks Dan)."""
+    for agency in (world.school, world.csc):
+        agency.partnerships.add(world.pan_cheshire)
+    esc = OpenEscalationFactory(
+        **saved_before(),
+        child=services.ChildDetails(home_partnership=world.pan_cheshire, given_names="Wren"),
+    )
+    return services.escalate(esc, by=world.alice, reason="No reply after the conversation.")
+
+
 # Each action page, who takes it, and an escalation in a state where they may.
 ACTION_CASES = {
     "note": ("alice", open_escalation),
@@ -331,6 +342,7 @@ ACTION_CASES = {
     "response": ("erin", open_escalation),
     "escalate": ("alice", open_escalation),
     "refer-directly": ("alice", open_escalation),
+    "ask-to-escalate": ("alice", pan_cheshire_step_2),
     "child-file": ("alice", resolved),
     "approve": ("carol", awaiting_approval),
     "return": ("carol", awaiting_approval),

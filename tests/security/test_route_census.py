@@ -70,6 +70,8 @@ PROTECTED = {
     "approvals/": "matrix: safeguarding leads only (every matrix agency has one); lists exactly their agency's awaiting approval. Managers standing in for an absent lead: test_approval_without_a_lead",
     "agency/escalations/": "matrix: managers, leads, seniors only; lists exactly their agencies' escalations",
     "directory/": "people of the person's partnerships (test_pages_conference_directory)",
+    "partnerships/<slug:slug>/outcome-requests/": "the partnership's dashboard roles where its policy provides for it; only the business manager asks (test_outcome_requests)",
+    "outcome-requests/<int:pk>/": "the asked agency's safeguarding lead or senior manager; 404 for anyone else (test_outcome_requests)",
     "conference/*": "ConferenceReport.visible_to (test_pages_conference_directory)",
     "partnerships/*": "matrix: that partnership's roles only (oracle), others the missing partnership's 404; references only where visible",
     "notifications/": "matrix: a notice to everyone about everything; listed exactly where the oracle allows",

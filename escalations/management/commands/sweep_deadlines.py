@@ -18,5 +18,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Deadline sweep: {result.reminded} reminded, {result.overdue} marked overdue, "
+                f"{result.child_file_reminders} reminded of the child's file, "
                 f"{result.notices} notices written in {result.seconds:.2f} s."
             )
