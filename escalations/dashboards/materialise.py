@@ -178,10 +178,27 @@ def refresh(partnership: Partnership, *, now: datetime | None = None) -> Figures
     return as_at
 
 
+# pg_try_advisory_lock's key for a refresh in progress.
+REFRESH_LOCK = 180031
+
+
 def refresh_all(*, now: datetime | None = None) -> dict[str, float]:
-    """Every partnership's figures, one transaction each; seconds taken per partnership."""
+    """Every partnership's figures, one transaction each; seconds taken per partnership. At
+    national scale a refresh may outlast beat's interval: one that finds another still running
+    does nothing (PostgreSQL), rather than both doing the work twice."""
     now = now or timezone.now()
-    return {p.slug: refresh(p, now=now).seconds for p in Partnership.objects.order_by("slug")}
+    if connection.vendor != "postgresql":
+        return {p.slug: refresh(p, now=now).seconds for p in Partnership.objects.order_by("slug")}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REFRESH_LOCK])
+        if not cursor.fetchone()[0]:
+            return {}
+        try:
+            return {
+                p.slug: refresh(p, now=now).seconds for p in Partnership.objects.order_by("slug")
+            }
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESH_LOCK])
 
 
 def as_at(partnership: Partnership) -> datetime | None:

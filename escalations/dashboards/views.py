@@ -8,6 +8,7 @@ import dataclasses
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse
@@ -155,6 +156,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             if name != "headline" and name not in LEADING_TABLES
         ],
         list_query=_list_query(filters),
+        refresh_minutes=max(1, round(settings.FIGURES_REFRESH_SECONDS / 60)),
     )
     return render(request, "dashboards/dashboard.html", context)
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core.cache import caches
+from django.db import connection, connections  # noqa: F401 (connection: the skipif)
 
 from escalations import services
 from escalations.dashboards import materialise
@@ -168,3 +169,24 @@ def test_the_dashboard_shows_the_refreshed_figures_and_when_they_were_counted(cl
     # A filter the summary rows cannot answer is counted from the escalations, up to date.
     filtered = client.get("/partnerships/kirklees/dashboard/", {"raising_agency": w.school.pk})
     assert filtered.context["headline"].rows[0][1].value == 3
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="an advisory lock")
+def test_a_refresh_that_finds_another_still_running_leaves_the_work_to_it(world):
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [materialise.REFRESH_LOCK])
+    try:
+        assert materialise.refresh_all() == {}
+        assert materialise.as_at(world.kirklees) is None
+    finally:
+        other.close()  # its session, and so its lock, ends
+    assert "kirklees" in materialise.refresh_all()
+
+
+def test_the_page_says_how_often_the_figures_are_refreshed(client, world, settings):
+    settings.FIGURES_REFRESH_SECONDS = 300
+    materialise.refresh(world.kirklees)
+    sign_in(client, world.ivan)
+    page = client.get("/partnerships/kirklees/dashboard/").content.decode()
+    assert "they are refreshed every 5 minutes" in page
