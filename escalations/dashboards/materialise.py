@@ -308,10 +308,21 @@ class Materialised:
         self._rows: dict[str, list[tuple]] | None = None
 
     def rows(self, grain: str) -> list[tuple]:
+        """The grain's rows as COLUMNS. Grain "all" as stored (the summary reads every shared
+        dimension); the others added up in the database over the shared dimensions, which the
+        filters have already used, so Python handles a few hundred rows, not thousands."""
         if self._rows is None:
             self._rows = defaultdict(list)
-            for row in self._counts.values_list(*COLUMNS):
-                self._rows[row[0]].append(row)
+            for row in self._counts.filter(grain="all").values_list(*COLUMNS):
+                self._rows["all"].append(row)
+            own = ("grain", "nature", "raising_agency_id", "receiving_agency_id")
+            own += ("raised_month", "resolved_month")
+            grouped = self._counts.exclude(grain="all").values_list(*own).annotate(t=Sum("n"))
+            for grain_, nature, raising, receiving, raised, resolved, n in grouped:
+                shared = (None,) * 8  # the shared dimensions, added up
+                self._rows[grain_].append(
+                    (grain_, *shared, nature, raising, receiving, raised, resolved, n)
+                )
         return self._rows[grain]
 
     def summary(self, *, stage_numbers, pathways) -> dict[str, int]:
@@ -367,7 +378,8 @@ class Materialised:
         """(working days per stage ended, working days to resolution), as
         queries.time_in_stage and queries.time_to_resolution."""
         found: dict[int, Counter] = defaultdict(Counter)
-        for stage_ended, days, n in self._days.values_list("stage_ended", "days", "n"):
+        totals = self._days.values_list("stage_ended", "days").annotate(t=Sum("n"))
+        for stage_ended, days, n in totals:
             found[stage_ended][days] += n
         per_stage = {number: spread(h) for number, h in sorted(found.items()) if number}
         return per_stage, spread(found.get(0, {}))
