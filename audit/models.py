@@ -114,6 +114,11 @@ class AuditEntry(models.Model):
 # A child's identifying fields are left out of the snapshots: retention anonymises them after
 # the retention period, and an append-only copy would keep them for ever.
 CHILD_IDENTIFIERS = ["given_names", "family_name", "date_of_birth", "address"]
+# The deadline sweep's own flags (ADR 0032): an update that changes only these is the sweep
+# marking a stage overdue or reminded, recorded by its Overdue event and its notices. Copying
+# the whole escalation for each (hundreds of thousands at national scale) was most of the
+# sweep's time. Any other change still snapshots the whole row, these columns included.
+SWEEP_FLAGS = ["overdue", "reminded", "event_count"]
 
 
 def _track_changes() -> None:
@@ -123,9 +128,14 @@ def _track_changes() -> None:
     from escalations.models import Action, Escalation, Note, Outcome, Position, Response
 
     for model in (Escalation, Child, Note, Position, Response, Outcome, Action):
+        update = (
+            pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude=SWEEP_FLAGS))
+            if model is Escalation
+            else pghistory.UpdateEvent()
+        )
         pghistory.track(
             pghistory.InsertEvent(),
-            pghistory.UpdateEvent(),
+            update,
             pghistory.DeleteEvent(),
             exclude=CHILD_IDENTIFIERS if model is Child else None,
             obj_field=pghistory.ObjForeignKey(related_name="changes", db_index=True),

@@ -469,6 +469,24 @@ CACHES = {
         if API_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
     ),
+    # The dashboards' figures and filter choices (ADR 0031): one copy for every web process
+    # when there is Redis; else this process's memory, the default cache's own store.
+    "shared": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": API_CACHE_URL,
+            "KEY_PREFIX": "shared",
+        }
+        if API_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": ""}
+    ),
+}
+# How often beat refreshes the dashboards' materialised figures (the pages say so).
+FIGURES_REFRESH_SECONDS = env_int("FIGURES_REFRESH_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["refresh-dashboard-figures"] = {
+    "task": "escalations.tasks.refresh_dashboard_figures",
+    "schedule": float(FIGURES_REFRESH_SECONDS),
+    "options": {"expires": float(FIGURES_REFRESH_SECONDS)},
 }
 API_CHANGES_SETTLE_SECONDS = env_int("API_CHANGES_SETTLE_SECONDS", 10)
 # Signed webhooks (api.webhooks, ADR 0034): how often they are pushed, how long a case system

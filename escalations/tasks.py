@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from escalations import deadlines
+from escalations.dashboards import materialise
 from escalations.models import Pulse, PulseKind
 from escalations.notices import relay
 
@@ -42,3 +43,9 @@ def relay_notices(urgent_only: bool = False) -> dict:
 @shared_task(**MAILING)
 def send_digests() -> dict:
     return relay.send_digests().as_dict()
+
+
+@shared_task(**IDEMPOTENT)
+def refresh_dashboard_figures() -> dict:
+    """The dashboards' materialised figures, as at now (ADR 0031)."""
+    return materialise.refresh_all()

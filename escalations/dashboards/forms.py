@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django import forms
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import CharField, Subquery, Value
 
 from cases.models import Agency
@@ -34,10 +34,10 @@ class ReferenceData:
         """Cached for a minute like the figures: an agency added to the partnership shows in
         the filters within a minute."""
         key = f"dashboards:reference:{partnership.pk}"
-        ref = cache.get(key)
+        ref = caches["shared"].get(key)
         if ref is None:
             ref = cls.load(partnership)
-            cache.set(key, ref, REFERENCE_SECONDS)
+            caches["shared"].set(key, ref, REFERENCE_SECONDS)
         return ref
 
     @classmethod

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,13 +90,40 @@ class Links:
         return self(date_from=start, date_to=end)
 
 
+class Computed:
+    """The dashboard's figures counted from the escalations themselves (queries), for filters
+    the materialised summary rows cannot answer (materialise.serves)."""
+
+    def __init__(self, qs, now: datetime):
+        self.qs, self.now = qs, now
+
+    def summary(self, *, stage_numbers, pathways) -> dict[str, int]:
+        return queries.summary(
+            self.qs, now=self.now, stage_numbers=stage_numbers, pathways=pathways
+        )
+
+    def by_nature(self):
+        return queries.by_nature(self.qs)
+
+    def by_agency(self):
+        return queries.by_agency(self.qs)
+
+    def trend(self):
+        return queries.trend(self.qs)
+
+    def durations(self):
+        return queries.time_in_stage(self.qs), queries.time_to_resolution(self.qs)
+
+
 def dashboard_tables(
-    qs, *, ref: ReferenceData, filters: Filters, now: datetime
+    qs, *, ref: ReferenceData, filters: Filters, now: datetime, source=None
 ) -> dict[str, Table]:
-    """The dashboard's figures: aggregates only, the same for everyone who may see them."""
+    """The dashboard's figures: aggregates only, the same for everyone who may see them.
+    source answers the counting (Computed from qs, or materialise.Materialised)."""
+    source = source or Computed(qs, now)
     link = Links(ref.partnership.slug, filters)
     numbers = sorted(set(ref.stage_numbers) | {filters.stage or 1})
-    s = queries.summary(qs, now=now, stage_numbers=numbers, pathways=Pathway.values)
+    s = source.summary(stage_numbers=numbers, pathways=Pathway.values)
     tables = {}
 
     tables["headline"] = Table(
@@ -145,7 +172,7 @@ def dashboard_tables(
             for value, label in Pathway.choices
         ],
     )
-    natures = queries.by_nature(qs)
+    natures = source.by_nature()
     tables["nature"] = Table(
         "nature",
         "By nature of difference",
@@ -156,9 +183,9 @@ def dashboard_tables(
         ],
         note="One escalation may concern more than one nature of difference.",
     )
-    tables.update(agency_tables(qs, ref, link))
-    tables.update(duration_tables(qs, ref, link, numbers))
-    tables.update(trend_tables(qs, link))
+    tables.update(agency_tables(qs, ref, link, source.by_agency()))
+    tables.update(duration_tables(qs, ref, link, numbers, source.durations()))
+    tables.update(trend_tables(qs, link, source.trend()))
 
     return tables
 
@@ -219,9 +246,13 @@ def agency_tables(
     }
 
 
-def duration_tables(qs, ref: ReferenceData, link: Links, numbers) -> dict[str, Table]:
-    per_stage = queries.time_in_stage(qs)
-    resolution = queries.time_to_resolution(qs)
+def duration_tables(
+    qs, ref: ReferenceData, link: Links, numbers, durations=None
+) -> dict[str, Table]:
+    per_stage, resolution = durations or (
+        queries.time_in_stage(qs),
+        queries.time_to_resolution(qs),
+    )
     empty = queries.Spread(0, None, None)
     rows = []
     for n in sorted(set(numbers) | set(per_stage)):
@@ -260,8 +291,8 @@ def duration_tables(qs, ref: ReferenceData, link: Links, numbers) -> dict[str, T
     }
 
 
-def trend_tables(qs, link: Links) -> dict[str, Table]:
-    trend = queries.trend(qs)
+def trend_tables(qs, link: Links, trend: queries.Trend | None = None) -> dict[str, Table]:
+    trend = trend or queries.trend(qs)
     months = [
         [
             text(f"{m:%B %Y}"),
@@ -431,6 +462,8 @@ def child_name(row) -> str:
 # Figures at 100,000 escalations take a few hundred milliseconds to compute; a business
 # manager's dashboard may be a minute old. Lists and anything per person are never cached.
 FIGURES_SECONDS = 60
+# Shared by every web process (Redis when the broker is Redis: settings.CACHES).
+FIGURES_CACHE = "shared"
 
 
 def figures_key(page: str, ref: ReferenceData, filters: Filters) -> str:
@@ -440,12 +473,19 @@ def figures_key(page: str, ref: ReferenceData, filters: Filters) -> str:
 
 
 def cached_figures(
-    page: str, ref: ReferenceData, filters: Filters, build: Callable[[], dict[str, Table]]
+    page: str,
+    ref: ReferenceData,
+    filters: Filters,
+    build: Callable[[], dict[str, Table]],
+    *,
+    computed_at: datetime | None = None,
 ) -> tuple[datetime, dict[str, Table]]:
-    """(when computed, tables) for one partnership, page and set of filters."""
+    """(when computed, tables) for one partnership, page and set of filters, in the cache
+    every web process shares."""
+    shared = caches[FIGURES_CACHE]
     key = figures_key(page, ref, filters)
-    hit = cache.get(key)
+    hit = shared.get(key)
     if hit is None:
-        hit = (timezone.now(), build())
-        cache.set(key, hit, FIGURES_SECONDS)
+        hit = (computed_at or timezone.now(), build())
+        shared.set(key, hit, FIGURES_SECONDS)
     return hit

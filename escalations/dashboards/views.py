@@ -8,8 +8,9 @@ import dataclasses
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -22,11 +23,12 @@ from audit.models import AuditEntry
 from cases.models import Person
 from cases.people import person_for
 from escalations import clock
-from escalations.dashboards import queries
+from escalations.dashboards import materialise, queries
 from escalations.dashboards.charts import chart_for
 from escalations.dashboards.exports import list_csv, table_csv
 from escalations.dashboards.forms import FilterForm, ReferenceData
 from escalations.dashboards.tables import (
+    FIGURES_CACHE,
     FIGURES_SECONDS,
     annual_return_tables,
     cached_figures,
@@ -108,7 +110,7 @@ def _rendered(page: str, ref: ReferenceData, filters, build, *, keep=()):
     The HTML is the same for everyone who may see the figures, and rendering it was most of a
     dashboard's time: it is cached with the figures."""
     key = f"{figures_key(page, ref, filters)}:html"
-    hit = cache.get(key)
+    hit = caches[FIGURES_CACHE].get(key)
     if hit is not None:
         return (*hit, None)
     computed_at, tables = cached_figures(page, ref, filters, build)
@@ -123,7 +125,7 @@ def _rendered(page: str, ref: ReferenceData, filters, build, *, keep=()):
         },
     )
     value = (computed_at, html, {name: tables[name] for name in keep})
-    cache.set(key, value, FIGURES_SECONDS)
+    caches[FIGURES_CACHE].set(key, value, FIGURES_SECONDS)
     return (*value, tables)
 
 
@@ -155,6 +157,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             if name != "headline" and name not in LEADING_TABLES
         ],
         list_query=_list_query(filters),
+        refresh_minutes=max(1, round(settings.FIGURES_REFRESH_SECONDS / 60)),
     )
     return render(request, "dashboards/dashboard.html", context)
 
@@ -329,8 +332,25 @@ def export_table(request: HttpRequest, slug: str, page: str, table: str) -> Http
 
 
 def _dashboard_figures(qs, ref, filters, now):
+    """From the materialised summary rows where they answer the filters (as at their last
+    refresh, the moment the page shows), else counted from the escalations."""
+    as_at = materialise.as_at(ref.partnership) if materialise.serves(filters) else None
+    if as_at is None:
+        return cached_figures(
+            "dashboard",
+            ref,
+            filters,
+            lambda: dashboard_tables(qs, ref=ref, filters=filters, now=now),
+        )
+    source = materialise.Materialised(
+        ref.partnership, filters, known_agencies=[a.pk for a in ref.agencies]
+    )
     return cached_figures(
-        "dashboard", ref, filters, lambda: dashboard_tables(qs, ref=ref, filters=filters, now=now)
+        f"dashboard@{as_at.timestamp()}",
+        ref,
+        filters,
+        lambda: dashboard_tables(qs, ref=ref, filters=filters, now=as_at, source=source),
+        computed_at=as_at,
     )
 
 

@@ -39,6 +39,7 @@ from escalations.models.events import (
     EventKind,
     EventQuerySet,
 )
+from escalations.models.figures import FigureCount, FigureDays, FiguresAsAt
 from escalations.models.health import Pulse, PulseKind, PulseQuerySet
 from escalations.models.notices import Notice, NoticeKind, NoticeQuerySet, deadline_notice_key
 from escalations.models.outcome_requests import OutcomeRequest
@@ -78,6 +79,9 @@ __all__ = [
     "Event",
     "EventKind",
     "EventQuerySet",
+    "FigureCount",
+    "FigureDays",
+    "FiguresAsAt",
     "Nature",
     "NatureList",
     "Note",

@@ -1,8 +1,10 @@
 import io
 import uuid
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
@@ -115,6 +117,30 @@ def test_a_queryset_update_of_escalations_is_captured_in_the_change_history(worl
     assert EscalationChange.objects.filter(pgh_obj=escalation).count() == before + 1
     assert latest.pgh_label == "update"
     assert latest.learning == "Bulk edit outside any service"
+
+
+@postgresql_only
+def test_the_sweep_marking_a_stage_overdue_is_recorded_by_its_event_not_a_row_copy(world):
+    """ADR 0032: the sweep's own flags alone write no snapshot (the Overdue event and the
+    notices record it); the next change by a person snapshots the row, the flags included."""
+    from escalations.deadlines import sweep
+    from escalations.models import EventKind
+
+    escalation = OpenEscalationFactory(initial_discussion_on=date(2026, 11, 2))
+    before = EscalationChange.objects.filter(pgh_obj=escalation).count()
+
+    with time_machine.travel(datetime(2027, 1, 4, 10, tzinfo=UTC), tick=False):
+        assert sweep().overdue == 1
+
+    escalation.refresh_from_db()
+    assert escalation.overdue and escalation.reminded
+    assert escalation.events.filter(kind=EventKind.OVERDUE).count() == 1
+    assert EscalationChange.objects.filter(pgh_obj=escalation).count() == before
+    Escalation.objects.filter(pk=escalation.pk).update(learning="Written later")
+    latest = EscalationChange.objects.filter(pgh_obj=escalation).order_by("pgh_id").last()
+    assert EscalationChange.objects.filter(pgh_obj=escalation).count() == before + 1
+    assert (latest.learning, latest.overdue, latest.reminded) == ("Written later", True, True)
+    assert latest.event_count == escalation.event_count
 
 
 @postgresql_only

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import Count, Q
 
 from audit.models import AuditEntry
@@ -191,6 +191,7 @@ def footprint(esc: Escalation) -> tuple:
 def matrix(world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    caches["shared"].clear()
     escalations = build_escalations(world)
     freeze_records()
     return escalations, people(world)
