@@ -146,6 +146,10 @@ NOT_PAGES = {
     "*/send-again/": "POST only",
     "*/withdraw/": "POST only",
     "*/revoke/": "POST only",
+    "partnerships/<slug:slug>/outcome-requests/": "Pan-Cheshire's only (404 in this Kirklees "
+    "scene): its budget is pinned in tests/escalations/test_outcome_requests.py",
+    "outcome-requests/<int:pk>/": "Pan-Cheshire's only: pinned in "
+    "tests/escalations/test_outcome_requests.py",
     "*.pdf": "a file, not a page (the record PDF; its budget is in tests/record)",
     "*.csv": "a file, not a page (exports)",
     "*export.<str:fmt>": "a file, not a page (exports)",

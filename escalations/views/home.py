@@ -19,6 +19,7 @@ from escalations.models import (
     State,
     awaiting_approval_of,
 )
+from escalations.services import outcome_requests
 from escalations.views.common import current_person, paginate, visible_escalations
 from policies.models import AGENCY_OVERSIGHT_ROLES, Role
 
@@ -83,6 +84,13 @@ def home(request: HttpRequest) -> HttpResponse:
         .count()
         if lead_agencies
         else 0,
+        # The partnership's requests for the outcomes of the agency's escalations, still to
+        # answer (issue 15, point 8), where the person answers for an agency.
+        "outcome_requests": list(
+            outcome_requests.open_requests_for(person).select_related("partnership", "agency")
+        )
+        if oversight
+        else [],
     }
     note_reads(request, shown, "home page list")
     return render(request, "escalations/home.html", context)

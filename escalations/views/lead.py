@@ -17,7 +17,6 @@ from escalations import presenters
 from escalations.approvals import may_open_queue
 from escalations.forms.lead import AgencyFilterForm
 from escalations.models import State
-from escalations.services import outcome_requests
 from escalations.views.common import current_person, paginate, visible_escalations
 from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership, current_stages
 
@@ -85,10 +84,6 @@ def agency_escalations(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": presenters.rows(page),
-            # The partnership's requests for outcomes, still to answer (issue 15, point 8).
-            "outcome_requests": list(
-                outcome_requests.open_requests_for(person).select_related("partnership")
-            ),
             "query": urlencode(filters) + "&" if filters else "",
             # From the memberships already loaded with the person: no query.
             "agencies": sorted(

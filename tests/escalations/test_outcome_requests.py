@@ -72,10 +72,10 @@ def test_the_business_manager_asks_the_lead_answers_and_the_dashboard_shows_it(c
         people["bea"],
         date(today.year, 1, 1),
     )
-    # The school's safeguarding lead is told on their agency page, and sees what it covers.
+    # The school's safeguarding lead is told on their home page, and sees what it covers.
     sign_in(client, people["dsl"])
-    agency_page = client.get("/agency/escalations/").content.decode()
-    assert f"{partnership.name} asks for your outcomes" in html.unescape(agency_page)
+    home = client.get("/").content.decode()
+    assert f"{partnership.name} asks {school.name} for the outcomes" in html.unescape(home)
     page = client.get(f"/outcome-requests/{asked.pk}/").content.decode()
     assert esc.reference in page
     # A summary naming the child is refused, saying why; nothing is saved.
@@ -133,3 +133,34 @@ def test_a_partnership_whose_policy_does_not_provide_for_it_offers_nothing(clien
     assert client.get("/partnerships/kirklees/outcome-requests/").status_code == 404
     dashboard = client.get("/partnerships/kirklees/dashboard/").content.decode()
     assert "outcome-requests" not in dashboard
+
+
+def test_the_request_pages_keep_the_query_budgets_of_every_page(client, cheshire):
+    """Issue 18's budgets (tests/test_query_budgets.py, whose scene is Kirklees, where these
+    pages answer 404): a page within 15 queries and a list within 10, for a reader with many
+    unread notices."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories.escalations import many_unread_notices
+
+    partnership, school, _esc, people = cheshire
+    asked = OutcomeRequest.objects.create(
+        partnership=partnership,
+        agency=school,
+        asked_by=people["bea"],
+        since=date(2026, 1, 1),
+        question="Your step 2-3 outcomes.",
+    )
+    assert many_unread_notices(people["dsl"], 300) == 300
+    for who, url, budget in (
+        ("bea", "/partnerships/pan-cheshire/outcome-requests/", 15),
+        ("dsl", f"/outcome-requests/{asked.pk}/", 15),
+        ("dsl", "/agency/escalations/", 10),
+        ("dsl", "/", 15),
+    ):
+        sign_in(client, people[who])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) <= budget, (url, len(queries))
