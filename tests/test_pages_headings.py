@@ -68,7 +68,10 @@ def h1_of(content: str) -> str:
 
 
 def test_every_action_page_asks_its_question_or_says_what_it_is_for(client, world):
-    assert set(PAGES) == set(ACTION_HEADINGS), "add the new page's heading here"
+    # Only where a stage names who moves it (Pan-Cheshire step 3): its heading is checked in
+    # tests/escalations/test_ask_to_escalate.py.
+    elsewhere = {"ask-to-escalate"}
+    assert set(PAGES) - elsewhere == set(ACTION_HEADINGS), "add the new page's heading here"
     open_ = OpenEscalationFactory()
     waiting = AwaitingApprovalEscalationFactory()
     resolved = ResolvedEscalationFactory()
@@ -82,7 +85,7 @@ def test_every_action_page_asks_its_question_or_says_what_it_is_for(client, worl
         (berkshire, world.oscar),
     ]
     seen = {}
-    for slug in PAGES:
+    for slug in set(PAGES) - elsewhere:
         for escalation, person in who:
             sign_in(client, person)
             response = client.get(f"/escalations/{escalation.reference}/{slug}/")

@@ -146,3 +146,14 @@ def test_the_senior_manager_and_stages_naming_nobody_have_nothing_to_ask(world, 
     acts = allowed_actions(world.alice, kirklees)
     assert Act.ESCALATE in acts
     assert Act.ASK_TO_ESCALATE not in acts
+
+
+def test_the_ask_page_says_what_it_is_for_in_its_heading(client, at_step_2):
+    """Issue 17, point 13 (tests/test_pages_headings.py, whose escalations are Kirklees',
+    where no stage names who moves it): the h1 says what the page is for."""
+    from tests.test_pages_headings import h1_of
+
+    esc, people = at_step_2
+    response = page(client, people["sam"], esc, "ask-to-escalate/")
+    assert response.status_code == 200
+    assert h1_of(response.content.decode()) == "Ask them to escalate"
