@@ -155,6 +155,18 @@ def _insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
         return
     columns = list(rows[0])
     fields = [model._meta.get_field(column) for column in columns]
+    # Every other column gets the model's default, as bulk_create would give it (a text
+    # column's is "", a nullable one's None): Django's defaults are not the database's, so a
+    # column added later (a status that starts blank) would otherwise be NULL and refused.
+    given = {field.attname for field in fields}
+    defaults = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in given
+    ]
+    fields += defaults
+    values = [[row[column] for row in rows] for column in columns]
+    values += [[field.get_default()] * len(rows) for field in defaults]
     quote = connection.ops.quote_name
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     statement = (
@@ -163,7 +175,7 @@ def _insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
         f"SELECT * FROM unnest({arrays})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [[row[column] for row in rows] for column in columns])
+        cursor.execute(statement, values)
 
 
 def _notice(escalation_id, episode_id, kind, person_id, due, now) -> dict:

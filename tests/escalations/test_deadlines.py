@@ -173,7 +173,10 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
     shapes = []
     for query in queries.captured_queries:
         sql = query["sql"]
-        shape = sql.split(" VALUES ")[0] if sql.startswith("INSERT") else re.sub(r"\d+", "N", sql)
+        if sql.startswith("INSERT"):  # the table and columns, not the values
+            shape = re.split(r" VALUES | SELECT ", sql)[0]
+        else:
+            shape = re.sub(r"\d+", "N", sql)
         shape = re.sub(r"IN \([^()]*\)", "IN (...)", shape)
         if not shapes or shapes[-1] != shape or not sql.startswith("INSERT"):
             shapes.append(shape)
