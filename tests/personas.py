@@ -116,3 +116,29 @@ def build_world() -> World:
             (smallsteps, R.SENIOR_MANAGER, "Group Leader"),
         ),
     )
+
+
+def weaver_in_pan_cheshire(**more_people: tuple[str, str, str]) -> tuple:
+    """A small invented Pan-Cheshire: Weaver School (Sam practitioner, Lee line manager, Sue
+    senior manager) and Weaver Children's Social Care (Cal practitioner), plus any people
+    given as username=(full name, place, role), place "school", "csc" or "partnership" for where the role is held.
+    Returns (partnership, school, csc, people)."""
+    from tests.factories import PartnershipFactory
+
+    partnership = PartnershipFactory(slug="pan-cheshire")
+    school = AgencyFactory(name="Weaver School", partnerships=[partnership])
+    csc = AgencyFactory(
+        name="Weaver Children's Social Care",
+        sector=Sector.CHILDRENS_SOCIAL_CARE,
+        partnerships=[partnership],
+    )
+    places = {"school": school, "csc": csc, "partnership": partnership}
+    people = {
+        "sam": make_person("sam", "Sam Stone", (school, "practitioner")),
+        "lee": make_person("lee", "Lee Lake", (school, "line_manager")),
+        "sue": make_person("sue", "Sue Senior", (school, "senior_manager")),
+        "cal": make_person("cal", "Cal Care", (csc, "practitioner")),
+    }
+    for username, (full_name, place, role) in more_people.items():
+        people[username] = make_person(username, full_name, (places[place], role))
+    return partnership, school, csc, people

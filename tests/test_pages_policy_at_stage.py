@@ -5,14 +5,13 @@ with its section and words or marked as the partnership's local practice (issue 
 import pytest
 from django.utils import timezone
 
-from cases.models import Sector
 from escalations import services
 from escalations.models import Notice, NoticeKind
 from escalations.notices.summary import notice_summary
 from escalations.services import ActionRefused
-from tests.factories import AgencyFactory, OpenEscalationFactory, PartnershipFactory
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
-from tests.personas import make_person
+from tests.personas import weaver_in_pan_cheshire
 
 
 def page(client, person, esc, suffix=""):
@@ -26,19 +25,7 @@ def page(client, person, esc, suffix=""):
 def cheshire(db):
     """A Pan-Cheshire school (Sam practitioner, Lee line manager, Sue senior manager) and
     children's social care."""
-    partnership = PartnershipFactory(slug="pan-cheshire")
-    school = AgencyFactory(name="Weaver School", partnerships=[partnership])
-    csc = AgencyFactory(
-        name="Weaver Children's Social Care",
-        sector=Sector.CHILDRENS_SOCIAL_CARE,
-        partnerships=[partnership],
-    )
-    people = {
-        "sam": make_person("sam", "Sam Stone", (school, "practitioner")),
-        "lee": make_person("lee", "Lee Lake", (school, "line_manager")),
-        "sue": make_person("sue", "Sue Senior", (school, "senior_manager")),
-        "cal": make_person("cal", "Cal Care", (csc, "practitioner")),
-    }
+    partnership, _school, csc, people = weaver_in_pan_cheshire()
     esc = OpenEscalationFactory(
         by=people["sam"],
         child=services.ChildDetails(home_partnership=partnership, given_names="Wren"),

@@ -6,34 +6,21 @@ to those people, saying what is asked and by when."""
 
 import pytest
 
-from cases.models import Sector
 from escalations import services
 from escalations.models import EventKind, Notice, NoticeKind
 from escalations.notices.summary import notice_summary
 from escalations.permissions import Act, allowed_actions
 from escalations.services import ActionRefused
-from tests.factories import AgencyFactory, OpenEscalationFactory, PartnershipFactory
+from tests.factories import OpenEscalationFactory
 from tests.helpers import sign_in
-from tests.personas import make_person
+from tests.personas import weaver_in_pan_cheshire
 
 
 @pytest.fixture
 def at_step_2(db):
     """A Pan-Cheshire challenge from Weaver School at step 2 (Sam practitioner raised it; Lee
     line manager, Sue senior manager of the school; Cal answers for children's social care)."""
-    partnership = PartnershipFactory(slug="pan-cheshire")
-    school = AgencyFactory(name="Weaver School", partnerships=[partnership])
-    csc = AgencyFactory(
-        name="Weaver Children's Social Care",
-        sector=Sector.CHILDRENS_SOCIAL_CARE,
-        partnerships=[partnership],
-    )
-    people = {
-        "sam": make_person("sam", "Sam Stone", (school, "practitioner")),
-        "lee": make_person("lee", "Lee Lake", (school, "line_manager")),
-        "sue": make_person("sue", "Sue Senior", (school, "senior_manager")),
-        "cal": make_person("cal", "Cal Care", (csc, "practitioner")),
-    }
+    partnership, _school, csc, people = weaver_in_pan_cheshire()
     esc = OpenEscalationFactory(
         by=people["sam"],
         child=services.ChildDetails(home_partnership=partnership, given_names="Wren"),
