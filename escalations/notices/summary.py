@@ -161,24 +161,8 @@ def still_open(user, notices: list[Notice]) -> list[Notice]:
     escalation_ids = {n.escalation_id for n in notices if n.kind not in TO_PARTNERSHIP_KINDS}
     escalation_ids.discard(None)
     report_ids = {n.conference_report_id for n in notices} - {None}
-    escalations = (
-        set(
-            Escalation.objects.visible_to(user)
-            .filter(pk__in=escalation_ids)
-            .values_list("pk", flat=True)
-        )
-        if escalation_ids
-        else set()
-    )
-    reports = (
-        set(
-            ConferenceReport.objects.visible_to(user)
-            .filter(pk__in=report_ids)
-            .values_list("pk", flat=True)
-        )
-        if report_ids
-        else set()
-    )
+    escalations = _may_open(Escalation, user, escalation_ids)
+    reports = _may_open(ConferenceReport, user, report_ids)
     return [
         n
         for n in notices
@@ -275,3 +259,11 @@ def notice_summary(notice: Notice) -> dict:
         "path": path,
         "url": absolute(path),
     }
+
+
+def _may_open(model, user, ids: set[int]) -> set[int]:
+    """Which of these rows of `model` (an escalation or a conference concern) the user may
+    open, by the model's own visible_to; no query where there are none."""
+    if not ids:
+        return set()
+    return set(model.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
