@@ -36,9 +36,10 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncMonth
 
-from escalations import clock
+from escalations import clock, listing
 from escalations.models import (
     LIVE_STATES,
     Escalation,
@@ -195,7 +196,17 @@ def list_rows(qs: QuerySet, user, *, start: int = 0, stop: int | None = None) ->
 
     Each row also carries `total` (how many match) from an uncorrelated subquery the database
     runs once, and its natures as text, so a page of the list is one query."""
-    total = qs.order_by().annotate(n=Count_()).values("n")[:1]
+    if stop is None:
+        total = Subquery(qs.order_by().annotate(n=Count_()).values("n")[:1])
+    else:
+        # A page counts only up to listing.COUNT_CAP: the dashboard's figures give the exact
+        # numbers, and counting a whole partnership's history grew with it (issue 18).
+        sql, params = listing.Source.of(qs, ORDER).first_ids(listing.COUNT_CAP + 1)
+        total = RawSQL(  # noqa: S611 (compiled by Django, parameters)
+            f"SELECT COUNT(*) FROM ({sql}) c",  # noqa: S608
+            params,
+            output_field=IntegerField(),
+        )
     if stop is not None:
         # Choose the page's rows first and work out visibility for those alone: asked over a
         # whole partnership, PostgreSQL may hash the visible set from every escalation.
@@ -207,7 +218,7 @@ def list_rows(qs: QuerySet, user, *, start: int = 0, stop: int | None = None) ->
     }
     return (
         rows.with_nature_list()
-        .annotate(**child, total=Subquery(total))
+        .annotate(**child, total=total)
         .select_related("stage", "raising_agency", "receiving_agency")
         .order_by(*ORDER)
     )
@@ -215,16 +226,21 @@ def list_rows(qs: QuerySet, user, *, start: int = 0, stop: int | None = None) ->
 
 @dataclass
 class RowsPage:
-    """One page of a list; the total comes with the rows (see list_rows)."""
+    """One page of a list; the count, up to listing.COUNT_CAP, comes with the rows (see
+    list_rows), and one row more than shown tells whether a next page exists."""
 
     number: int
     size: int
-    total: int
+    total: listing.Tally
     rows: list
+    more: bool = False
 
     @property
-    def num_pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
+    def num_pages(self) -> int | None:
+        """Known only when the count is exact."""
+        if self.total.capped:
+            return None
+        return max(1, math.ceil(self.total.value / self.size))
 
     @property
     def has_previous(self) -> bool:
@@ -232,22 +248,26 @@ class RowsPage:
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.num_pages
+        return self.more
 
 
 def page_of(qs: QuerySet, user, number: str | int | None, size: int) -> RowsPage:
-    """One page of list_rows(qs, user); a number past the end gives the last page."""
+    """One page of list_rows(qs, user); a number past a known end gives the last page."""
     try:
         number = max(1, int(number or 1))
     except (TypeError, ValueError):
         number = 1
-    found = list(list_rows(qs, user, start=(number - 1) * size, stop=number * size))
+    found = list(list_rows(qs, user, start=(number - 1) * size, stop=number * size + 1))
     if found:
-        return RowsPage(number, size, found[0].total, found)
-    total = qs.count() if number > 1 else 0
-    if total:
-        return page_of(qs, user, math.ceil(total / size), size)
-    return RowsPage(1, size, 0, [])
+        total = found[0].total
+        tally = listing.Tally(min(total, listing.COUNT_CAP), total > listing.COUNT_CAP)
+        return RowsPage(number, size, tally, found[:size], more=len(found) > size)
+    tally = listing.tallies({"list": listing.Source.of(qs, ORDER)})["list"] if number > 1 else None
+    if tally and not tally.capped:
+        return page_of(qs, user, math.ceil(tally.value / size), size)
+    if tally:  # past the end of more than the cap: nothing here, and a way back
+        return RowsPage(number, size, tally, [])
+    return RowsPage(1, size, listing.Tally(0, False), [])
 
 
 class PercentileCont(Aggregate):

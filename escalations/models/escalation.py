@@ -235,6 +235,18 @@ class Escalation(models.Model):
             models.Index(fields=["holder", "state"], name="esc_holder_state"),
             models.Index(fields=["raising_agency", "state"], name="esc_raising_state"),
             models.Index(fields=["receiving_agency", "state"], name="esc_receiving_state"),
+            # An agency's lists, most urgent first, read along each side in their order
+            # (escalations.listing.URGENT_FIRST) without gathering the agency's history.
+            models.Index(
+                fields=["raising_agency", "-overdue", "due_at", "-raised_on", "-id"],
+                name="esc_raising_urgent",
+                condition=~Q(state=State.DRAFT),
+            ),
+            models.Index(
+                fields=["receiving_agency", "-overdue", "due_at", "-raised_on", "-id"],
+                name="esc_receiving_urgent",
+                condition=~Q(state=State.DRAFT),
+            ),
             models.Index(fields=["raised_by", "state"], name="esc_raised_by_state"),
             models.Index(fields=["partnership", "raised_on"], name="esc_partnership_raised"),
             # The dashboard's latest learning and policy gaps: without it the newest rows

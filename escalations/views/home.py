@@ -4,13 +4,14 @@ response (soonest due first), what I raised, my agency's, my drafts."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from audit.log import note_reads
-from escalations import presenters
+from escalations import listing, presenters
+from escalations.listing import Source, tallies
 from escalations.models import (
     ACTIVE_STATES,
     LIVE_STATES,
@@ -20,48 +21,51 @@ from escalations.models import (
     awaiting_approval_of,
 )
 from escalations.services import outcome_requests
-from escalations.views.common import current_person, paginate, visible_escalations
+from escalations.views.common import current_person, visible_escalations
 from policies.models import AGENCY_OVERSIGHT_ROLES, Role
 
-MOST_URGENT_FIRST = (F("overdue").desc(), F("due_at").asc(nulls_last=True), "reference")
+# What a person holds: few, so sorted as read; the reference breaks ties.
+MOST_URGENT_FIRST = (F("overdue").desc(), F("due_at").asc(nulls_last=True), F("reference").asc())
 
 
 @login_required
 @never_cache
 def home(request: HttpRequest) -> HttpResponse:
     person = current_person(request)
-    visible = visible_escalations(request).with_summary()
-    held_q = Q(holder=person, state__in=LIVE_STATES)
-    raised_q = Q(raised_by=person) & ~Q(state=State.DRAFT)
+    visible = visible_escalations(request)
     # Challenges to the person's agency that they may see (named in, holding, or overseeing),
     # soonest due first: what the other side is waiting for them to answer.
-    challenged_q = Q(receiving_agency__in=person.agency_ids(), state__in=ACTIVE_STATES) & ~Q(
-        raised_by=person
-    )
-    oversight = person.agency_ids(AGENCY_OVERSIGHT_ROLES)
-    agency_q = Q(state__in=ACTIVE_STATES) & (
-        Q(raising_agency__in=oversight) | Q(receiving_agency__in=oversight)
-    )
-    # Every list's size in one query, in place of a count for each (issue 18: lists within
-    # 10 queries for anyone). Everything waiting for their approval is among their agency's
-    # active escalations (leads and the managers who stand in for one oversee the raising
-    # agency), so it is counted here too.
-    sizes = {"held": Count("pk", filter=held_q), "raised": Count("pk", filter=raised_q)}
-    sizes["challenged"] = Count("pk", filter=challenged_q)
-    if oversight:
-        sizes["agency"] = Count("pk", filter=agency_q)
-        sizes["awaiting"] = Count("pk", filter=agency_q & awaiting_approval_of(person))
-    counts = visible.order_by().aggregate(**sizes)
-
-    def page(condition: Q, order, param: str):
-        return paginate(
-            request, visible.filter(condition).order_by(*order), param=param, count=counts[param]
+    challenged = Source.of(
+        visible.filter(receiving_agency__in=person.agency_ids(), state__in=ACTIVE_STATES).exclude(
+            raised_by=person
         )
-
-    held = page(held_q, MOST_URGENT_FIRST, "held")
-    raised = page(raised_q, ["-raised_on"], "raised")
-    challenged = page(challenged_q, [F("due_at").asc(nulls_last=True), "reference"], "challenged")
-    agency = page(agency_q, MOST_URGENT_FIRST, "agency") if oversight else None
+    )
+    lists = {
+        "held": Source.of(visible.filter(holder=person, state__in=LIVE_STATES), MOST_URGENT_FIRST),
+        "raised": Source.of(
+            visible.filter(raised_by=person).exclude(state=State.DRAFT), ["-raised_on", "-pk"]
+        ),
+        "challenged": challenged,
+    }
+    oversight = person.agency_ids(AGENCY_OVERSIGHT_ROLES)
+    if oversight:
+        agency = Source.either_side(visible.filter(state__in=ACTIVE_STATES), oversight)
+        lists["agency"] = agency
+        # Everything waiting for their approval is among their agency's active escalations
+        # (leads and the managers who stand in for one oversee the raising agency).
+        lists["awaiting"] = agency.filter(awaiting_approval_of(person))
+    # Every list's size in one query, each counted only up to listing.COUNT_CAP (issue 18:
+    # lists within 10 queries for anyone, and as fast with any length of history).
+    counts = tallies(lists)
+    pages = {
+        name: listing.page(
+            request, lists[name], visible.with_summary(), param=name, tally=counts[name]
+        )
+        for name in ("held", "raised", "challenged", "agency")
+        if name in lists
+    }
+    held, raised, challenged = pages["held"], pages["raised"], pages["challenged"]
+    agency = pages.get("agency")
     awaiting_approval = counts["awaiting"] if oversight else 0
     shown = [*held, *challenged, *raised, *(agency or [])]
     # The closure days of every list's partnerships, read once for the page.

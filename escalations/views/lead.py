@@ -6,16 +6,16 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from audit.log import note_reads
 from cases.models import Agency
-from escalations import presenters
+from escalations import listing, presenters
 from escalations.approvals import may_open_queue
 from escalations.forms.lead import AgencyFilterForm
+from escalations.listing import Source, tallies
 from escalations.models import State
 from escalations.views.common import current_person, paginate, visible_escalations
 from policies.models import AGENCY_OVERSIGHT_ROLES, Partnership, current_stages
@@ -59,22 +59,20 @@ def agency_escalations(request: HttpRequest) -> HttpResponse:
         .distinct()
         .order_by("name")
     )
-    queryset = (
-        visible_escalations(request)
-        .with_summary()
-        .exclude(state=State.DRAFT)
-        .filter(Q(raising_agency__in=agency_ids) | Q(receiving_agency__in=agency_ids))
-    )
+    visible = visible_escalations(request)
+    queryset = visible.exclude(state=State.DRAFT)
     stages = list(current_stages(Partnership.objects.filter(agencies__in=agency_ids)))
     form = AgencyFilterForm(request.GET or None, agencies=others, stages=stages)
     if form.is_bound and form.is_valid():
         queryset = form.apply(queryset)
     elif form.is_bound:
         queryset = queryset.none()
-    queryset = queryset.distinct().order_by(
-        F("overdue").desc(), F("due_at").asc(nulls_last=True), "-raised_on"
+    # Raised by the agency or with it, read side by side and counted up to a cap, so the page
+    # costs the same whatever the agency's history (escalations.listing).
+    source = Source.either_side(queryset, agency_ids)
+    page = listing.page(
+        request, source, visible.with_summary(), tally=tallies({"page": source})["page"]
     )
-    page = paginate(request, queryset)
     filters = {k: v for k, v in request.GET.items() if k != "page" and v}
     note_reads(request, page, "agency escalations list")
     return render(

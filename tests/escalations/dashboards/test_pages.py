@@ -105,7 +105,31 @@ def test_the_dashboard_shows_known_figures_linked_to_their_lists(client, dataset
 def test_the_list_behind_a_figure_holds_exactly_those_escalations(client, dataset):
     sign_in(client, dataset.world.ivan)
     response = client.get(KIRKLEES + "/escalations/?status=overdue")
-    assert response.context["page_obj"].total == 2
+    assert response.context["page_obj"].total.value == 2
+
+
+def test_a_long_list_is_counted_up_to_a_cap_and_still_pages_to_its_end(
+    client, dataset, monkeypatch
+):
+    from escalations import listing
+    from escalations.dashboards import views
+
+    sign_in(client, dataset.world.ivan)
+    every = client.get(KIRKLEES + "/escalations/").context["page_obj"].total.value
+    assert every > 2
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    body = client.get(KIRKLEES + "/escalations/").content.decode()
+    assert "More than 2 escalations (the dashboard's figures give the exact number)." in body
+    assert "Page 1</p>" in body and 'rel="next"' in body
+    seen, number = 0, 1
+    while True:
+        page = client.get(KIRKLEES + f"/escalations/?page={number}").context["page_obj"]
+        seen += len(page.rows)
+        if not page.has_next:
+            break
+        number += 1
+    assert seen == every
 
 
 def test_list_rows_identify_a_child_only_once_the_partnership_sees_the_record(client, dataset):
