@@ -29,15 +29,12 @@ from django.http import HttpRequest
 COUNT_CAP = 1000
 PAGE_SIZE = 20
 
-# Overdue first, then soonest due; among those with no deadline (resolved, closed), newest
-# first. The escalation indexes esc_raising_urgent and esc_receiving_urgent hold this order.
-# The id last makes the order total, so that a page is the same read from either side.
-URGENT_FIRST = (
-    F("overdue").desc(),
-    F("due_at").asc(nulls_last=True),
-    F("raised_on").desc(),
-    F("id").desc(),
-)
+# Soonest due first (the overdue are the soonest due, flagged or not yet swept); among those
+# with no deadline (resolved, closed), newest first; the id last makes the order total, so
+# that a page is the same read from either side. The indexes esc_raising_urgent and
+# esc_receiving_urgent hold this order; `overdue` is not in it, as the sweep's flags are in
+# no index (their updates stay in place).
+URGENT_FIRST = (F("due_at").asc(nulls_last=True), F("raised_on").desc(), F("id").desc())
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
             model_name="escalation",
             index=models.Index(
                 condition=models.Q(("state", "draft"), _negated=True),
-                fields=["raising_agency", "-overdue", "due_at", "-raised_on", "-id"],
+                fields=["raising_agency", "due_at", "-raised_on", "-id"],
                 name="esc_raising_urgent",
             ),
         ),
@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             model_name="escalation",
             index=models.Index(
                 condition=models.Q(("state", "draft"), _negated=True),
-                fields=["receiving_agency", "-overdue", "due_at", "-raised_on", "-id"],
+                fields=["receiving_agency", "due_at", "-raised_on", "-id"],
                 name="esc_receiving_urgent",
             ),
         ),

@@ -236,14 +236,16 @@ class Escalation(models.Model):
             models.Index(fields=["raising_agency", "state"], name="esc_raising_state"),
             models.Index(fields=["receiving_agency", "state"], name="esc_receiving_state"),
             # An agency's lists, most urgent first, read along each side in their order
-            # (escalations.listing.URGENT_FIRST) without gathering the agency's history.
+            # (escalations.listing.URGENT_FIRST) without gathering the agency's history. Not
+            # `overdue`: the sweep's own flags stay out of every index, so that marking rows
+            # overdue updates them in place (HOT).
             models.Index(
-                fields=["raising_agency", "-overdue", "due_at", "-raised_on", "-id"],
+                fields=["raising_agency", "due_at", "-raised_on", "-id"],
                 name="esc_raising_urgent",
                 condition=~Q(state=State.DRAFT),
             ),
             models.Index(
-                fields=["receiving_agency", "-overdue", "due_at", "-raised_on", "-id"],
+                fields=["receiving_agency", "due_at", "-raised_on", "-id"],
                 name="esc_receiving_urgent",
                 condition=~Q(state=State.DRAFT),
             ),
