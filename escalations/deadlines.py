@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ from escalations.models import (
     State,
     deadline_notice_key,
 )
+from escalations.models.bulk import insert_rows
 from escalations.services.child_file import remind_to_record_on_child_file
 from policies.models import Role, Stage
 
@@ -142,42 +143,6 @@ def _in_batches(claim, act, now, batch_size, stages, result) -> None:
         after = rows[-1]["pk"]
 
 
-def _insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
-    """Insert many rows in one statement. On PostgreSQL the values go as one array per column
-    through unnest(): a sweep writes tens of thousands of rows, and building model instances
-    and per-value parameters costs more than the database's work."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(
-            [model(**row) for row in rows], batch_size=2000, ignore_conflicts=ignore_conflicts
-        )
-        return
-    columns = list(rows[0])
-    fields = [model._meta.get_field(column) for column in columns]
-    # Every other column gets the model's default, as bulk_create would give it (a text
-    # column's is "", a nullable one's None): Django's defaults are not the database's, so a
-    # column added later (a status that starts blank) would otherwise be NULL and refused.
-    given = {field.attname for field in fields}
-    defaults = [
-        field
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.attname not in given
-    ]
-    fields += defaults
-    values = [[row[column] for row in rows] for column in columns]
-    values += [[field.get_default()] * len(rows) for field in defaults]
-    quote = connection.ops.quote_name
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    statement = (
-        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (names from the model, values as parameters)
-        f"({', '.join(quote(field.column) for field in fields)}) "
-        f"SELECT * FROM unnest({arrays})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
-
-
 def _notice(escalation_id, episode_id, kind, person_id, due, now) -> dict:
     return {
         "escalation_id": escalation_id,
@@ -260,8 +225,12 @@ def _mark_overdue(rows: list[dict], now: datetime, stages: dict, result: SweepRe
     episodes = _current_episodes(ids)
     people = _People(rows)
     events, notices = [], []
+    # Due moments are few (mostly the ends of working days): each is put in words once.
+    in_words: dict[datetime, str] = {}
     for row in rows:
         stage = stages[row["stage_id"]]
+        if row["due_at"] not in in_words:
+            in_words[row["due_at"]] = moment_in_words(row["due_at"])
         esc_id, episode = row["pk"], episodes.get(row["pk"])
         events.append(
             {
@@ -276,7 +245,7 @@ def _mark_overdue(rows: list[dict], now: datetime, stages: dict, result: SweepRe
                 "from_stage": stage.number,
                 "to_stage": stage.number,
                 "reason": f"The time limit for stage {stage.number} ran out at "
-                f"{moment_in_words(row['due_at'])}.",
+                f"{in_words[row['due_at']]}.",
                 "occurred_at": now,
             }
         )
@@ -296,8 +265,8 @@ def _mark_overdue(rows: list[dict], now: datetime, stages: dict, result: SweepRe
     Escalation.objects.filter(pk__in=ids).update(
         overdue=True, reminded=True, event_count=F("event_count") + 1
     )
-    _insert(Event, events)
-    _insert(Notice, notices, ignore_conflicts=True)
+    insert_rows(Event, events)
+    insert_rows(Notice, notices, ignore_conflicts=True)
     result.overdue += len(rows)
     result.notices += len(notices)
 
@@ -318,7 +287,7 @@ def _remind(rows: list[dict], now: datetime, stages: dict, result: SweepResult) 
         if row["holder_id"]
     ]
     Escalation.objects.filter(pk__in=ids).update(reminded=True)
-    _insert(Notice, notices, ignore_conflicts=True)
+    insert_rows(Notice, notices, ignore_conflicts=True)
     result.reminded += len(notices)
     result.notices += len(notices)
 
@@ -379,4 +348,4 @@ def _tell_stand_in_approvers(
         Escalation.objects.filter(pk__in=ids_asked).update(
             approval_asked_as=role, approval_asked_of=words
         )
-    _insert(Notice, notices, ignore_conflicts=True)
+    insert_rows(Notice, notices, ignore_conflicts=True)

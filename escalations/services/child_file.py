@@ -19,6 +19,7 @@ from escalations.models import (
     StageEpisode,
     State,
 )
+from escalations.models.bulk import insert_rows
 from escalations.permissions import Act
 from escalations.services.acting import (
     ActionRefused,
@@ -175,12 +176,15 @@ def _remind_in(partnership: Partnership, now: datetime, today: date) -> int:
     if partnership.child_file_at_each_stage:
         asked |= Q(state__in=(State.OPEN, State.AWAITING_APPROVAL), stage_started_at__gte=horizon)
     due = {}
+    # Counted once per day the clock started on, not once per escalation: thousands start on
+    # the same day.
+    reminders: dict[date, int] = {}
     for row in Escalation.objects.filter(asked, partnership=partnership).values(*CANDIDATE):
         resolved = row["state"] in (State.RESOLVED, State.CLOSED)
-        since = row["resolved_on"] if resolved else row["stage_started_at"]
-        reminder = min(
-            calendar.working_days_between(timezone.localdate(since), today) // every, at_most
-        )
+        since = timezone.localdate(row["resolved_on"] if resolved else row["stage_started_at"])
+        if since not in reminders:
+            reminders[since] = min(calendar.working_days_between(since, today) // every, at_most)
+        reminder = reminders[since]
         if reminder >= 1:
             due[row["pk"]] = row | {
                 "asked": 0 if resolved else row["stage__number"],
@@ -227,21 +231,16 @@ def _remind_in(partnership: Partnership, now: datetime, today: date) -> int:
     rows = []
     for pk, people in told.items():
         occasion = f"childfile:s{due[pk]['asked']}:r{due[pk]['reminder']}"
-        for person in {person for person, _ in people if person in active}:
-            rows.append(
-                Notice(
-                    escalation_id=pk,
-                    kind=kind,
-                    recipient_id=person,
-                    created_at=now,
-                    key=f"{pk}:0:{kind}:{person}:{occasion}",
-                )
-            )
-    # Only the new ones count (a second sweep finds its work done); the unique key still
-    # keeps out a row a concurrent sweep wrote meanwhile.
-    written = set(
-        Notice.objects.filter(key__in=[row.key for row in rows]).values_list("key", flat=True)
-    )
-    rows = [row for row in rows if row.key not in written]
-    Notice.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+        rows += [
+            {
+                "escalation_id": pk,
+                "kind": kind,
+                "recipient_id": person,
+                "created_at": now,
+                "key": f"{pk}:0:{kind}:{person}:{occasion}",
+            }
+            for person in {person for person, _ in people if person in active}
+        ]
+    # Only the new ones count (a second sweep finds its work done); the unique key keeps out
+    # a row written before, by an earlier sweep or a concurrent one.
+    return insert_rows(Notice, rows, ignore_conflicts=True)
