@@ -65,7 +65,17 @@ def _array(values: list) -> str:
     """A PostgreSQL array literal of these values (the cast in the statement gives the type)."""
     if all(type(value) is int for value in values):  # ids, most columns: no quoting needed
         return "{" + ",".join(map(str, values)) + "}"
-    return "{" + ",".join(_element(value) for value in values) + "}"
+    # A column's values repeat (one moment, one kind, None): each is written out once. A
+    # column holds one type, so True and 1 (equal keys) never meet in it.
+    said: dict = {}
+
+    def say(value) -> str:
+        text = said.get(value)
+        if text is None:
+            text = said[value] = _element(value)
+        return text
+
+    return "{" + ",".join([say(value) for value in values]) + "}"
 
 
 def _element(value) -> str:
