@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Case, Max, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from cases.models import Membership
@@ -380,8 +380,14 @@ def _tell_stand_in_approvers(
             | {"key": f"{esc_id}:{episode or 0}:{kind}:{person_id}:{occasion}"}
             for person_id in told
         ]
-    for (role, words), ids_asked in asked.items():
-        Escalation.objects.filter(pk__in=ids_asked).update(
-            approval_asked_as=role, approval_asked_of=words
+    if asked:
+        # One statement for the batch, however many agencies' stand-ins it names.
+        Escalation.objects.filter(pk__in=[pk for ids in asked.values() for pk in ids]).update(
+            approval_asked_as=Case(
+                *[When(pk__in=ids, then=Value(role)) for (role, _), ids in asked.items()]
+            ),
+            approval_asked_of=Case(
+                *[When(pk__in=ids, then=Value(words)) for (_, words), ids in asked.items()]
+            ),
         )
     insert_rows(Notice, notices, ignore_conflicts=True)
