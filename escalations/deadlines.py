@@ -206,11 +206,7 @@ def _notice(escalation_id, episode_id, kind, person_id, due, now) -> dict:
         "kind": kind,
         "recipient_id": person_id,
         "key": notice_key(escalation_id, episode_id, kind, person_id, due),
-        "urgent": False,
         "created_at": now,
-        "email_attempts": 0,
-        "email_error": "",
-        "email_given_up": False,
     }
 
 

@@ -5,6 +5,7 @@ work."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from django.db import connection
@@ -63,10 +64,22 @@ def _insert_portably(model, rows: list[dict], *, ignore_conflicts: bool) -> int:
 
 def _array(values: list) -> str:
     """A PostgreSQL array literal of these values (the cast in the statement gives the type)."""
-    if all(type(value) is int for value in values):  # ids, most columns: no quoting needed
-        return "{" + ",".join(map(str, values)) + "}"
-    # A column's values repeat (one moment, one kind, None): each is written out once. A
-    # column holds one type, so True and 1 (equal keys) never meet in it.
+    kinds = set(map(type, values))
+    if kinds <= {int, type(None)}:  # ids, some of them absent: no quoting needed
+        return "{" + ",".join(["NULL" if value is None else str(value) for value in values]) + "}"
+    if kinds == {str}:
+        joined = ",".join(values)
+        # Keys and kinds ("12:0:overdue:5:due1796200489") need no quotes: only a comma, brace,
+        # quote, backslash or space would, or an empty or NULL element.
+        if (
+            joined.count(",") == len(values) - 1
+            and not _NEEDS_QUOTES.search(joined)
+            and all(values)
+            and "NULL" not in {value.upper() for value in values if len(value) == 4}
+        ):
+            return "{" + joined + "}"
+    # A column's values repeat (one moment, one kind): each is written out once. A column
+    # holds one type, so True and 1 (equal keys) never meet in it.
     said: dict = {}
 
     def say(value) -> str:
@@ -76,6 +89,9 @@ def _array(values: list) -> str:
         return text
 
     return "{" + ",".join([say(value) for value in values]) + "}"
+
+
+_NEEDS_QUOTES = re.compile(r'[{}"\\\s]')
 
 
 def _element(value) -> str:

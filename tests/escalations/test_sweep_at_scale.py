@@ -30,9 +30,11 @@ from escalations.models import (
     State,
     deadline_notice_key,
 )
+from escalations.models.bulk import insert_rows
 from policies.calendar import local_zone
 from policies.models import Role
 from tests.escalations.test_deadlines import statements
+from tests.factories import EscalationAtStageFactory
 
 SWEPT_KINDS = (
     NoticeKind.OVERDUE,
@@ -217,3 +219,29 @@ def test_the_sweep_runs_the_same_statements_for_three_hundred_escalations_as_for
     assert statements(many) == statements(few)
     # Every phase (overdue, reminders, stand-ins, child's file), savepoints included.
     assert len(statements(many)) <= 64
+
+
+def test_many_rows_written_at_once_keep_every_value_as_given(db, world):
+    # The sweep's insert writes values as PostgreSQL array literals: what needs quoting must
+    # come back as it went in.
+    esc = EscalationAtStageFactory(stage=1)
+    awkward = ["plain", 'a "quoted", comma', "back\\slash", "NULL", "", " spaced ", "{braces}", "é"]
+    rows = [
+        {
+            "escalation_id": esc.pk,
+            "kind": NoticeKind.REMINDER,
+            "recipient_id": world.alice.pk,
+            "key": f"awkward:{n}",
+            "email_error": text,
+            "episode_id": None,
+            "created_at": timezone.now(),
+        }
+        for n, text in enumerate(awkward)
+    ]
+    assert insert_rows(Notice, rows, ignore_conflicts=True) == len(awkward)
+    assert insert_rows(Notice, rows[:2], ignore_conflicts=True) == 0  # already there
+    stored = dict(
+        Notice.objects.filter(key__startswith="awkward:").values_list("key", "email_error")
+    )
+    assert stored == {f"awkward:{n}": text for n, text in enumerate(awkward)}
+    assert not Notice.objects.filter(key__startswith="awkward:", urgent=True).exists()
