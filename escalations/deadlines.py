@@ -5,9 +5,10 @@ the recalculation of running deadlines) is escalations.clock.
 Deadlines are data: the due and reminder moments are columns, and a periodic sweep acts on
 every row whose moment has passed, however long nothing ran. The sweep is set-based (a few
 queries per batch of rows, whatever the number of escalations) and safe to run twice at once:
-it claims rows with `SELECT ... FOR UPDATE SKIP LOCKED`, so a second sweep (a second beat, a
-redelivered task) passes over the rows the first holds and finds them done once it commits;
-the notices it writes have unique keys, so a repeat is a no-op.
+it claims a batch by setting its flags in one `UPDATE ... RETURNING` (the stand-in pass, which
+sets none, with `SELECT ... FOR UPDATE SKIP LOCKED`), so a second sweep (a second beat, a
+redelivered task) waits for the rows the first holds and finds them done once it commits;
+the notices it writes have unique keys, so a repeat is a no-op (ADR 0035).
 """
 
 from __future__ import annotations

@@ -53,12 +53,10 @@ def insert_rows(model, rows: list[dict], *, ignore_conflicts: bool = False) -> i
 def _insert_portably(model, rows: list[dict], *, ignore_conflicts: bool) -> int:
     """SQLite (development and tests): bulk_create, counting what it wrote by the table's
     size, since it does not say which rows a conflict left out."""
-    # scoped-lookup: allowed (a count of the whole table around the sweep's own insert)
     before = model.objects.count() if ignore_conflicts else 0
     model.objects.bulk_create(
         [model(**row) for row in rows], batch_size=2000, ignore_conflicts=ignore_conflicts
     )
-    # scoped-lookup: allowed (as above)
     return model.objects.count() - before if ignore_conflicts else len(rows)
 
 
