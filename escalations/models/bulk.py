@@ -9,6 +9,7 @@ import re
 from datetime import date, datetime
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 
 def insert_rows(model, rows: list[dict], *, ignore_conflicts: bool = False) -> int:
@@ -48,6 +49,14 @@ def insert_rows(model, rows: list[dict], *, ignore_conflicts: bool = False) -> i
     with connection.cursor() as cursor:
         cursor.execute(statement, values)
         return cursor.rowcount
+
+
+def among(ids: list[int]):
+    """A value for `pk__in` of many ids: on PostgreSQL one array parameter, where Django
+    would prepare and send each id as a parameter of its own (3 s of a sweep at 1,000,000)."""
+    if connection.vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", [_array(ids)])
 
 
 def _insert_portably(model, rows: list[dict], *, ignore_conflicts: bool) -> int:

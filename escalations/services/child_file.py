@@ -19,7 +19,7 @@ from escalations.models import (
     StageEpisode,
     State,
 )
-from escalations.models.bulk import insert_rows
+from escalations.models.bulk import among, insert_rows
 from escalations.permissions import Act
 from escalations.services.acting import (
     ActionRefused,
@@ -210,7 +210,7 @@ def _remind_in(partnership: Partnership, now: datetime, today: date) -> int:
                 "reminder": reminder,
             }
     confirmed = set(
-        ChildFileRecord.objects.filter(escalation_id__in=list(due)).values_list(
+        ChildFileRecord.objects.filter(escalation_id__in=among(list(due))).values_list(
             "escalation_id", "agency_id", "stage_number"
         )
     )
@@ -222,7 +222,7 @@ def _remind_in(partnership: Partnership, now: datetime, today: date) -> int:
     )
     # Where no receiving practitioner is named: whoever answered at the latest stage.
     counterparts = dict(
-        StageEpisode.objects.filter(escalation_id__in=list(due))
+        StageEpisode.objects.filter(escalation_id__in=among(list(due)))
         .order_by("escalation_id", "started_at")
         .values_list("escalation_id", "counterpart_id")
     )
