@@ -5,9 +5,10 @@ the recalculation of running deadlines) is escalations.clock.
 Deadlines are data: the due and reminder moments are columns, and a periodic sweep acts on
 every row whose moment has passed, however long nothing ran. The sweep is set-based (a few
 queries per batch of rows, whatever the number of escalations) and safe to run twice at once:
-it claims rows with `SELECT ... FOR UPDATE SKIP LOCKED`, so a second sweep (a second beat, a
-redelivered task) passes over the rows the first holds and finds them done once it commits;
-the notices it writes have unique keys, so a repeat is a no-op.
+it claims a batch by setting its flags in one `UPDATE ... RETURNING` (the stand-in pass, which
+sets none, with `SELECT ... FOR UPDATE SKIP LOCKED`), so a second sweep (a second beat, a
+redelivered task) waits for the rows the first holds and finds them done once it commits;
+the notices it writes have unique keys, so a repeat is a no-op (ADR 0035).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import Case, Max, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from cases.models import Membership
@@ -42,6 +43,7 @@ from escalations.models import (
     State,
     deadline_notice_key,
 )
+from escalations.models.bulk import insert_rows
 from escalations.services.child_file import remind_to_record_on_child_file
 from policies.models import Role, Stage
 
@@ -71,10 +73,14 @@ def sweep(now: datetime | None = None, *, batch_size: int = BATCH) -> SweepResul
     stages = {
         stage.pk: stage for stage in Stage.objects.only("pk", "number", "brings_in_partnership")
     }
-    _in_batches(_claim_overdue, _mark_overdue, now, batch_size, stages, result)
-    _in_batches(_claim_reminders, _remind, now, batch_size, stages, result)
+    # The claim sets the flags (and counts the Overdue event); the batch then writes the
+    # event and the notices.
+    overdue = ('"overdue" = %s, "reminded" = %s, "event_count" = "event_count" + 1', [True, True])
+    _in_batches(_overdue(now), _mark_overdue, now, batch_size, stages, result, sets=overdue)
+    reminded = ('"reminded" = %s', [True])
+    _in_batches(_to_remind(now), _remind, now, batch_size, stages, result, sets=reminded)
     _in_batches(
-        _claim_approvals_without_a_lead, _tell_stand_in_approvers, now, batch_size, stages, result
+        _approvals_without_a_lead(now), _tell_stand_in_approvers, now, batch_size, stages, result
     )
     # Agencies yet to confirm the child's file (issue 15, point 9): few rows, keyed notices.
     result.child_file_reminders = remind_to_record_on_child_file(now)
@@ -97,85 +103,101 @@ CLAIMED = (
 )
 
 
-def _claim(queryset, after: int, batch_size: int) -> list[dict]:
+def _claim(pending) -> list[dict]:
+    """Lock what of these rows is still pending and free, with the stage as it is living it
+    now (the latest open episode), in one query."""
+    episode = StageEpisode.objects.filter(escalation=OuterRef("pk"), ended_at__isnull=True)
     # No joins: FOR UPDATE would lock the joined rows too (stages, partnerships), and a
     # concurrent sweep skipping those would skip everything that shares them.
     return list(
-        queryset.select_for_update(skip_locked=True)
-        .filter(pk__gt=after)
+        pending.select_for_update(skip_locked=True)
+        .annotate(episode_id=Subquery(episode.order_by("-id").values("id")[:1]))
         .order_by("pk")
-        .values(*CLAIMED)[:batch_size]
+        .values(*CLAIMED, "episode_id")
     )
 
 
-def _claim_overdue(now: datetime, after: int, batch_size: int) -> list[dict]:
-    pending = Escalation.objects.filter(state__in=LIVE_STATES, overdue=False).filter(
-        past_due_condition(now)
-    )
-    return _claim(pending, after, batch_size)
-
-
-def _claim_reminders(now: datetime, after: int, batch_size: int) -> list[dict]:
-    # A reminder for a due moment already passed would only be noise: the overdue notice says it.
-    pending = Escalation.objects.filter(
-        state__in=LIVE_STATES, reminded=False, reminder_at__lte=now
-    ).filter(not_past_due_condition(now))
-    return _claim(pending, after, batch_size)
-
-
-def _claim_approvals_without_a_lead(now: datetime, after: int, batch_size: int) -> list[dict]:
-    waiting = Escalation.objects.filter(state=State.AWAITING_APPROVAL).filter(
-        approvals.without_approvers()
-    )
-    return _claim(waiting, after, batch_size)
-
-
-def _in_batches(claim, act, now, batch_size, stages, result) -> None:
-    after = 0
-    while True:
-        # One transaction per batch: the row locks are held only while the batch is written.
-        with transaction.atomic():
-            rows = claim(now, after, batch_size)
-            if not rows:
-                return
-            act(rows, now, stages, result)
-        after = rows[-1]["pk"]
-
-
-def _insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
-    """Insert many rows in one statement. On PostgreSQL the values go as one array per column
-    through unnest(): a sweep writes tens of thousands of rows, and building model instances
-    and per-value parameters costs more than the database's work."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(
-            [model(**row) for row in rows], batch_size=2000, ignore_conflicts=ignore_conflicts
-        )
-        return
-    columns = list(rows[0])
-    fields = [model._meta.get_field(column) for column in columns]
-    # Every other column gets the model's default, as bulk_create would give it (a text
-    # column's is "", a nullable one's None): Django's defaults are not the database's, so a
-    # column added later (a status that starts blank) would otherwise be NULL and refused.
-    given = {field.attname for field in fields}
-    defaults = [
-        field
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.attname not in given
-    ]
-    fields += defaults
-    values = [[row[column] for row in rows] for column in columns]
-    values += [[field.get_default()] * len(rows) for field in defaults]
+def _claim_by_setting(pending, assignments: str, params: list) -> list[dict]:
+    """Set the sweep's flags on what of these rows is still pending, and return them as _claim
+    does, in one statement: UPDATE ... RETURNING. The update locks each row it changes; one
+    held by a person's action or a concurrent sweep is waited for, and then asked again
+    whether it is pending (PostgreSQL re-reads the row before it changes it), so it is done
+    once. Its conditions are the queryset's own, compiled by Django: the rules (the overdue
+    rule of escalations.clock) keep their one home."""
+    query = pending.query
+    compiler = query.get_compiler(connection=connection)
+    where, where_params = compiler.compile(query.where)
     quote = connection.ops.quote_name
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    table = quote(Escalation._meta.db_table)
+    episodes = quote(StageEpisode._meta.db_table)
+    fields = [Escalation._meta.get_field("id" if name == "pk" else name) for name in CLAIMED]
+    returning = ", ".join(f"{table}.{quote(field.column)}" for field in fields)
     statement = (
-        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (names from the model, values as parameters)
-        f"({', '.join(quote(field.column) for field in fields)}) "
-        f"SELECT * FROM unnest({arrays})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+        f"UPDATE {table} SET {assignments} WHERE {where} "  # noqa: S608 (names from the models, values as parameters)
+        f"RETURNING {returning}, (SELECT episode.id FROM {episodes} episode "
+        f"WHERE episode.escalation_id = {table}.id AND episode.ended_at IS NULL "
+        "ORDER BY episode.id DESC LIMIT 1)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, values)
+        cursor.execute(statement, [*params, *where_params])
+        found = cursor.fetchall()
+    # Raw rows as the ORM would give them (SQLite returns moments as text).
+    converters = []
+    for field in fields:
+        column = field.get_col(Escalation._meta.db_table)
+        converters.append(
+            (
+                connection.ops.get_db_converters(column) + column.get_db_converters(connection),
+                column,
+            )
+        )
+    rows = []
+    for values in found:
+        row = {}
+        for name, value, (convert, column) in zip(CLAIMED, values, converters, strict=False):
+            for converter in convert:
+                value = converter(value, column, connection)
+            row[name] = value
+        row["episode_id"] = values[-1]
+        rows.append(row)
+    return sorted(rows, key=lambda row: row["pk"])
+
+
+def _overdue(now: datetime):
+    return Escalation.objects.filter(state__in=LIVE_STATES, overdue=False).filter(
+        past_due_condition(now)
+    )
+
+
+def _to_remind(now: datetime):
+    # A reminder for a due moment already passed would only be noise: the overdue notice says it.
+    return Escalation.objects.filter(
+        state__in=LIVE_STATES, reminded=False, reminder_at__lte=now
+    ).filter(not_past_due_condition(now))
+
+
+def _approvals_without_a_lead(now: datetime):
+    return Escalation.objects.filter(state=State.AWAITING_APPROVAL).filter(
+        approvals.without_approvers()
+    )
+
+
+def _in_batches(pending, act, now, batch_size, stages, result, *, sets=None) -> None:
+    """Act on what is pending, a batch at a time, each in its own transaction so the row locks
+    are held only while the batch is written. With sets (SQL assignments and their values)
+    each batch is claimed and flagged by _claim_by_setting, else locked by _claim."""
+    # What is pending is read once, unlocked, and cut into ranges of ids; each batch then
+    # claims what in its range is still pending. Claiming "the next pending rows after the
+    # last one" instead walked the index of every due row, done ones included, once per
+    # batch: at 1,000,000 escalations that was 40 walks.
+    ids = list(pending.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        last = ids[min(start + batch_size, len(ids)) - 1]
+        batch = pending.filter(pk__gte=ids[start], pk__lte=last)
+        with transaction.atomic():
+            rows = _claim_by_setting(batch, *sets) if sets else _claim(batch)
+            if rows:
+                act(rows, now, stages, result)
 
 
 def _notice(escalation_id, episode_id, kind, person_id, due, now) -> dict:
@@ -185,23 +207,8 @@ def _notice(escalation_id, episode_id, kind, person_id, due, now) -> dict:
         "kind": kind,
         "recipient_id": person_id,
         "key": notice_key(escalation_id, episode_id, kind, person_id, due),
-        "urgent": False,
         "created_at": now,
-        "email_attempts": 0,
-        "email_error": "",
-        "email_given_up": False,
     }
-
-
-def _current_episodes(ids: list[int]) -> dict[int, int]:
-    episodes = {}
-    for escalation_id, episode_id in (
-        StageEpisode.objects.filter(escalation_id__in=ids, ended_at__isnull=True)
-        .order_by("id")
-        .values_list("escalation_id", "id")
-    ):
-        episodes[escalation_id] = episode_id  # the latest open one wins
-    return episodes
 
 
 class _People:
@@ -256,18 +263,20 @@ class _People:
 
 
 def _mark_overdue(rows: list[dict], now: datetime, stages: dict, result: SweepResult) -> None:
-    ids = [row["pk"] for row in rows]
-    episodes = _current_episodes(ids)
     people = _People(rows)
     events, notices = [], []
+    # Due moments are few (mostly the ends of working days): each is put in words once.
+    in_words: dict[datetime, str] = {}
     for row in rows:
         stage = stages[row["stage_id"]]
-        esc_id, episode = row["pk"], episodes.get(row["pk"])
+        if row["due_at"] not in in_words:
+            in_words[row["due_at"]] = moment_in_words(row["due_at"])
+        esc_id, episode = row["pk"], row["episode_id"]
         events.append(
             {
                 "escalation_id": esc_id,
-                # The row is locked: nobody else can take this sequence number meanwhile.
-                "sequence": row["event_count"] + 1,
+                # Counted by the claim, which holds the row: nobody else can take it meanwhile.
+                "sequence": row["event_count"],
                 "kind": EventKind.OVERDUE,
                 "actor_id": None,
                 "actor_agency_id": None,
@@ -276,7 +285,7 @@ def _mark_overdue(rows: list[dict], now: datetime, stages: dict, result: SweepRe
                 "from_stage": stage.number,
                 "to_stage": stage.number,
                 "reason": f"The time limit for stage {stage.number} ran out at "
-                f"{moment_in_words(row['due_at'])}.",
+                f"{in_words[row['due_at']]}.",
                 "occurred_at": now,
             }
         )
@@ -293,22 +302,17 @@ def _mark_overdue(rows: list[dict], now: datetime, stages: dict, result: SweepRe
             _notice(esc_id, episode, kind, person_id, row["due_at"], now)
             for person_id, kind in told.items()
         ]
-    Escalation.objects.filter(pk__in=ids).update(
-        overdue=True, reminded=True, event_count=F("event_count") + 1
-    )
-    _insert(Event, events)
-    _insert(Notice, notices, ignore_conflicts=True)
+    insert_rows(Event, events)
+    insert_rows(Notice, notices, ignore_conflicts=True)
     result.overdue += len(rows)
     result.notices += len(notices)
 
 
 def _remind(rows: list[dict], now: datetime, stages: dict, result: SweepResult) -> None:
-    ids = [row["pk"] for row in rows]
-    episodes = _current_episodes(ids)
     notices = [
         _notice(
             row["pk"],
-            episodes.get(row["pk"]),
+            row["episode_id"],
             NoticeKind.REMINDER,
             row["holder_id"],
             row["due_at"],
@@ -317,8 +321,7 @@ def _remind(rows: list[dict], now: datetime, stages: dict, result: SweepResult) 
         for row in rows
         if row["holder_id"]
     ]
-    Escalation.objects.filter(pk__in=ids).update(reminded=True)
-    _insert(Notice, notices, ignore_conflicts=True)
+    insert_rows(Notice, notices, ignore_conflicts=True)
     result.reminded += len(notices)
     result.notices += len(notices)
 
@@ -335,7 +338,6 @@ def _tell_stand_in_approvers(
     in the result: most passes only find them already told."""
     gate = approvals.LEAD_GATE
     ids = [row["pk"] for row in rows]
-    episodes = _current_episodes(ids)
     requests = dict(
         Event.objects.filter(escalation_id__in=ids, kind=EventKind.APPROVAL_REQUESTED)
         .values("escalation_id")
@@ -368,15 +370,21 @@ def _tell_stand_in_approvers(
         if told and row["approval_asked_as"] != role:
             words = approvals.asked_in_words(role, [names[p] for p in told])[:300]
             asked[(role, words)].append(esc_id)
-        episode = episodes.get(esc_id)
+        episode = row["episode_id"]
         occasion = requests.get(esc_id, 0)
         notices += [
             _notice(esc_id, episode, kind, person_id, None, now)
             | {"key": f"{esc_id}:{episode or 0}:{kind}:{person_id}:{occasion}"}
             for person_id in told
         ]
-    for (role, words), ids_asked in asked.items():
-        Escalation.objects.filter(pk__in=ids_asked).update(
-            approval_asked_as=role, approval_asked_of=words
+    if asked:
+        # One statement for the batch, however many agencies' stand-ins it names.
+        Escalation.objects.filter(pk__in=[pk for ids in asked.values() for pk in ids]).update(
+            approval_asked_as=Case(
+                *[When(pk__in=ids, then=Value(role)) for (role, _), ids in asked.items()]
+            ),
+            approval_asked_of=Case(
+                *[When(pk__in=ids, then=Value(words)) for (_, words), ids in asked.items()]
+            ),
         )
-    _insert(Notice, notices, ignore_conflicts=True)
+    insert_rows(Notice, notices, ignore_conflicts=True)

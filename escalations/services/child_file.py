@@ -19,6 +19,7 @@ from escalations.models import (
     StageEpisode,
     State,
 )
+from escalations.models.bulk import among, insert_rows
 from escalations.permissions import Act
 from escalations.services.acting import (
     ActionRefused,
@@ -28,6 +29,7 @@ from escalations.services.acting import (
     record_event,
     require_text,
 )
+from policies.calendar import local_zone, start_of_day
 from policies.models import Partnership
 
 
@@ -171,23 +173,44 @@ def _remind_in(partnership: Partnership, now: datetime, today: date) -> int:
     # Past the last reminder a sweep has nothing to add: look back only that far (in calendar
     # days, with room for holidays and a sweep that was down for a while).
     horizon = now - timedelta(days=every * at_most * 7 // 5 + 21)
-    asked = Q(state__in=(State.RESOLVED, State.CLOSED), resolved_on__gte=horizon)
+    # Nor is anything owed before the first reminder, `every` working days after the clock
+    # starts: the latest day a clock may have started on and be owed one bounds the rows read
+    # (at 1,000,000 escalations most of those in the look-back were too young).
+    latest = today
+    while calendar.working_days_between(latest, today) < every and latest > horizon.date():
+        latest -= timedelta(days=1)
+    before = start_of_day(latest + timedelta(days=1))
+    asked = Q(
+        state__in=(State.RESOLVED, State.CLOSED), resolved_on__gte=horizon, resolved_on__lt=before
+    )
     if partnership.child_file_at_each_stage:
-        asked |= Q(state__in=(State.OPEN, State.AWAITING_APPROVAL), stage_started_at__gte=horizon)
+        asked |= Q(
+            state__in=(State.OPEN, State.AWAITING_APPROVAL),
+            stage_started_at__gte=horizon,
+            stage_started_at__lt=before,
+        )
     due = {}
+    # Counted once per day the clock started on, not once per escalation: thousands start on
+    # the same day.
+    reminders: dict[date, int] = {}
+    # The portal's zone, given once: timezone.localdate asks which zone is active for every
+    # row, and that was a tenth of the sweep at 1,000,000 escalations.
+    zone = local_zone()
     for row in Escalation.objects.filter(asked, partnership=partnership).values(*CANDIDATE):
         resolved = row["state"] in (State.RESOLVED, State.CLOSED)
-        since = row["resolved_on"] if resolved else row["stage_started_at"]
-        reminder = min(
-            calendar.working_days_between(timezone.localdate(since), today) // every, at_most
+        since = (
+            (row["resolved_on"] if resolved else row["stage_started_at"]).astimezone(zone).date()
         )
+        if since not in reminders:
+            reminders[since] = min(calendar.working_days_between(since, today) // every, at_most)
+        reminder = reminders[since]
         if reminder >= 1:
             due[row["pk"]] = row | {
                 "asked": 0 if resolved else row["stage__number"],
                 "reminder": reminder,
             }
     confirmed = set(
-        ChildFileRecord.objects.filter(escalation_id__in=list(due)).values_list(
+        ChildFileRecord.objects.filter(escalation_id__in=among(list(due))).values_list(
             "escalation_id", "agency_id", "stage_number"
         )
     )
@@ -199,7 +222,7 @@ def _remind_in(partnership: Partnership, now: datetime, today: date) -> int:
     )
     # Where no receiving practitioner is named: whoever answered at the latest stage.
     counterparts = dict(
-        StageEpisode.objects.filter(escalation_id__in=list(due))
+        StageEpisode.objects.filter(escalation_id__in=among(list(due)))
         .order_by("escalation_id", "started_at")
         .values_list("escalation_id", "counterpart_id")
     )
@@ -227,21 +250,16 @@ def _remind_in(partnership: Partnership, now: datetime, today: date) -> int:
     rows = []
     for pk, people in told.items():
         occasion = f"childfile:s{due[pk]['asked']}:r{due[pk]['reminder']}"
-        for person in {person for person, _ in people if person in active}:
-            rows.append(
-                Notice(
-                    escalation_id=pk,
-                    kind=kind,
-                    recipient_id=person,
-                    created_at=now,
-                    key=f"{pk}:0:{kind}:{person}:{occasion}",
-                )
-            )
-    # Only the new ones count (a second sweep finds its work done); the unique key still
-    # keeps out a row a concurrent sweep wrote meanwhile.
-    written = set(
-        Notice.objects.filter(key__in=[row.key for row in rows]).values_list("key", flat=True)
-    )
-    rows = [row for row in rows if row.key not in written]
-    Notice.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+        rows += [
+            {
+                "escalation_id": pk,
+                "kind": kind,
+                "recipient_id": person,
+                "created_at": now,
+                "key": f"{pk}:0:{kind}:{person}:{occasion}",
+            }
+            for person in {person for person, _ in people if person in active}
+        ]
+    # Only the new ones count (a second sweep finds its work done); the unique key keeps out
+    # a row written before, by an earlier sweep or a concurrent one.
+    return insert_rows(Notice, rows, ignore_conflicts=True)

@@ -178,6 +178,9 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
         else:
             shape = re.sub(r"\d+", "N", sql)
         shape = re.sub(r"IN \([^()]*\)", "IN (...)", shape)
+        shape = re.sub(r"'[^']*'", "'...'", shape)  # the values a statement carries
+        # One arm per group of rows (each agency's stand-ins) is still one statement.
+        shape = re.sub(r"(?: WHEN \(.*?\) THEN '\.\.\.')+", " WHEN (...) THEN '...'", shape)
         if not shapes or shapes[-1] != shape or not sql.startswith("INSERT"):
             shapes.append(shape)
     return shapes
