@@ -145,7 +145,14 @@ class Notice(models.Model):
     A notice is about an escalation or about a child protection conference concern (Kirklees
     Appendix 3), never both. The key (escalation, episode, kind, recipient; or conference
     concern, kind, recipient) is unique, so a sweep or relay that runs twice cannot create a
-    second notice."""
+    second notice.
+
+    Its escalation, episode and recipient are not foreign-key constraints in the database
+    (ADR 0035): the first sweep at 1,000,000 escalations writes half a million notices, and
+    checking three references of each at commit (locking every referenced row) was a third of
+    its time. What they refer to is never deleted (escalations are withdrawn or closed, people
+    leave, episodes are history), Django refuses to delete it while a notice names it
+    (PROTECT), and every notice is written with ids read in the same transaction."""
 
     escalation = models.ForeignKey(
         "escalations.Escalation",
@@ -153,6 +160,7 @@ class Notice(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="notices",
+        db_constraint=False,
     )
     conference_report = models.ForeignKey(
         "escalations.ConferenceReport",
@@ -168,11 +176,19 @@ class Notice(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        # Never looked up by (notices are found by recipient, key or escalation) and episodes
+        # are never deleted: an index would only be written, for every notice the sweep makes.
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=30, choices=NoticeKind.choices)
     # Indexed by notice_recipient_unread, which leads with it.
     recipient = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="notices", db_index=False
+        Person,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        db_index=False,
+        db_constraint=False,
     )
     key = models.CharField(max_length=200)
     urgent = models.BooleanField(default=False)
