@@ -21,7 +21,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import is_verified
 from django_otp.models import Device
 
-from cases.auth import SESSION_DEVICE
+from cases.auth import SESSION_DEVICE, session_device
 from security.sessions import refresh_idle_expiry, signed_in_at, stamp_sign_in
 
 TWO_FACTOR_URL = "/account/two-factor/"
@@ -53,8 +53,11 @@ class SignedInMiddleware(AuthenticationMiddleware):
             return user
         stands = getattr(user, "second_factor_stands", None)
         if stands is None:
-            # Loaded by another backend (single sign-on's): django_otp's own check, one query.
-            device = Device.from_persistent_id(persistent_id)
+            # Loaded by another backend (single sign-on's): django_otp's own check, one query;
+            # none for a name that is no device's (django_otp's own lookup fails on it).
+            device = (
+                Device.from_persistent_id(persistent_id) if session_device(persistent_id) else None
+            )
             stands = device is not None and device.user_id == user.pk and device.confirmed
         if stands:
             user.otp_device = SimpleLazyObject(partial(Device.from_persistent_id, persistent_id))
