@@ -79,7 +79,8 @@ MIDDLEWARE = [
     "audit.middleware.HistoryContextMiddleware",
     "audit.middleware.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy built once (ADR 0036).
+    "security.middleware.ContentSecurityPolicyMiddleware",
     # The portal's "Page not found" with DEBUG on too; inside the headers' middleware above.
     "escalation_portal.errors.ErrorPagesMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.

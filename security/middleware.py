@@ -1,18 +1,24 @@
 """Request guards every page passes: absolute session limit, second factor, no caching, no
-control characters."""
+control characters, the content security policy."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlencode
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, get_user, logout
 from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -21,7 +27,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import is_verified
 from django_otp.models import Device
 
-from cases.auth import SESSION_DEVICE
+from cases.auth import SESSION_DEVICE, session_device
 from security.sessions import refresh_idle_expiry, signed_in_at, stamp_sign_in
 
 TWO_FACTOR_URL = "/account/two-factor/"
@@ -53,8 +59,11 @@ class SignedInMiddleware(AuthenticationMiddleware):
             return user
         stands = getattr(user, "second_factor_stands", None)
         if stands is None:
-            # Loaded by another backend (single sign-on's): django_otp's own check, one query.
-            device = Device.from_persistent_id(persistent_id)
+            # Loaded by another backend (single sign-on's): django_otp's own check, one query;
+            # none for a name that is no device's (django_otp's own lookup fails on it).
+            device = (
+                Device.from_persistent_id(persistent_id) if session_device(persistent_id) else None
+            )
             stands = device is not None and device.user_id == user.pk and device.confirmed
         if stands:
             user.otp_device = SimpleLazyObject(partial(Device.from_persistent_id, persistent_id))
@@ -173,3 +182,56 @@ class RefuseControlCharactersMiddleware:
         if has_control_characters(request):
             return HttpResponse(render_to_string("400_characters.html"), status=400)
         return self.get_response(request)
+
+
+# What django-csp's decorators set on a response to give it a policy of its own.
+_OWN_POLICY = tuple(
+    f"_csp_{kind}{suffix}" for kind in ("config", "update", "replace") for suffix in ("", "_ro")
+)
+
+
+@functools.cache
+def _settings_policies() -> tuple[str, str]:
+    """The policy and the report-only policy the settings give, as django-csp builds them."""
+    return build_policy(), build_policy(report_only=True)
+
+
+@receiver(setting_changed, dispatch_uid="security.csp_settings_changed")
+def _forget_settings_policies(setting, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policies.cache_clear()
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the settings' policy built once rather than for every
+    response (twice, with the report-only one): it was the one middleware whose cost showed in
+    a signed-in page's fixed cost (ADR 0036). A response with a policy of its own (django-csp's
+    decorators) or a page that used a nonce is answered by django-csp itself."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, name, None) is not None for name in _OWN_POLICY
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:
+            return response  # django-csp leaves Django's debug pages alone
+        path = request.path_info
+        for header, policy, exempt, setting in zip(
+            (HEADER, HEADER_REPORT_ONLY),
+            _settings_policies(),
+            ("_csp_exempt", "_csp_exempt_ro"),
+            ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+            strict=True,
+        ):
+            excluded = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            if (
+                policy
+                and header not in response
+                and not getattr(response, exempt, False)
+                and not path.startswith(tuple(excluded))
+            ):
+                response[header] = policy
+        # As django-csp: a nonce asked for after the header was written is an error, not a
+        # nonce the policy does not carry.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response

@@ -15,6 +15,7 @@ from django.db.models import Q
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
+from cases.auth import PortalBackend
 from cases.models import Person
 from sso.providers import Provider, provider
 
@@ -55,6 +56,13 @@ def _settings(attr, *args):
 
 class PortalOIDCBackend(OIDCAuthenticationBackend):
     get_settings = staticmethod(_settings)
+
+    def get_user(self, user_id):
+        """As for a password sign-in (cases.auth.PortalBackend): the user with their person and
+        whether the session's second factor stands, in one query, and nobody whose account may
+        no longer sign in. mozilla-django-oidc's own read the user alone (the device took a query
+        of its own on every request) and kept a deactivated account signed in."""
+        return PortalBackend().get_user(user_id)
 
     def authenticate(self, request, **kwargs):
         chosen = provider(request.session.get(SESSION_KEY)) if request else None

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +33,33 @@ def test_every_page_sends_a_strict_content_security_policy(client, db):
     assert policy == POLICY
     assert "unsafe-inline" not in response["Content-Security-Policy"]
     assert "unsafe-eval" not in response["Content-Security-Policy"]
+
+
+@pytest.mark.urls("tests.support.csp_urls")
+def test_the_policy_is_django_csps_and_follows_the_settings(client, db, settings):
+    # The portal's middleware builds the settings' policy once (ADR 0036): the same header.
+    assert directives(client.get("/plain/")["Content-Security-Policy"]) == POLICY
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"script-src": ["'self'"]}}
+    response = client.get("/plain/")
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert directives(response["Content-Security-Policy-Report-Only"]) == {
+        "default-src": "'self'",
+        "script-src": "'self'",
+    }
+    settings.CONTENT_SECURITY_POLICY["EXCLUDE_URL_PREFIXES"] = ["/plain/"]
+    assert "Content-Security-Policy" not in client.get("/plain/")
+
+
+@pytest.mark.urls("tests.support.csp_urls")
+def test_a_page_with_a_policy_of_its_own_an_exemption_or_a_nonce_still_gets_it(client, db):
+    own = directives(client.get("/own-policy/")["Content-Security-Policy"])
+    assert own == {**POLICY, "img-src": "'self' data: https://maps.example.org"}
+    assert "Content-Security-Policy" not in client.get("/exempt/")
+    response = client.get("/nonce/")
+    nonce = response.content.decode()
+    assert directives(response["Content-Security-Policy"])["default-src"] == "'self'"
+    assert nonce and len(nonce) >= 16
 
 
 def test_pages_refuse_framing_and_send_the_referrer_only_to_the_same_origin(client, db):

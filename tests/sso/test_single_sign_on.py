@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from sso.models import ProviderMFADevice
@@ -103,6 +105,29 @@ def test_the_provider_s_mfa_replaces_the_second_factor_when_trusted_and_the_toke
     assert AuditEntry.objects.filter(
         what__endswith="(its multi-factor sign-in accepted)", user=world.grace.user
     ).exists()
+
+
+def test_someone_signed_in_through_the_provider_is_loaded_in_one_query_and_out_once_deactivated(
+    world, client, sso
+):
+    sso(mfa_replaces_second_factor=True)
+    provider_user("grace-fast", email="grace@example.org", email_verified=True, amr=["mfa"])
+    world.grace.email = "grace@example.org"
+    world.grace.save()
+    sign_in_with_provider(client, "grace-fast")
+    assert client.get("/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    sql = [q["sql"].lower() for q in queries.captured_queries]
+    # The user, their person and the provider's second factor in one query, as for a password
+    # sign-in (tests/test_fixed_cost.py); the device is not read again on its own.
+    assert "django_session" in sql[0]
+    assert all(table in sql[1] for table in ("auth_user", "cases_person", "providermfadevice"))
+    assert not any("providermfadevice" in statement for statement in sql[2:])
+
+    type(world.grace.user).objects.filter(pk=world.grace.user.pk).update(is_active=False)
+    assert client.get("/")["Location"].startswith("/sign-in/")
+    assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.parametrize(
