@@ -60,12 +60,13 @@ class Source:
     def filter(self, *args, **kwargs) -> Source:
         return Source(tuple(b.filter(*args, **kwargs) for b in self.branches), self.order)
 
-    def first_ids(self, limit: int, *, ordered: bool = True) -> tuple[str, list]:
-        """SQL for the ids of the first `limit` of each branch (in order if `ordered`), as one
-        set: their union holds the list's first `limit`."""
+    def first_ids(self, limit: int) -> tuple[str, list]:
+        """SQL for the ids of the first `limit` of each branch, in the list's order, as one set:
+        their union holds the list's first `limit`. Counts read them in order too, so that
+        the database walks each side's index rather than gathering the whole agency."""
         parts, params = [], []
         for n, branch in enumerate(self.branches):
-            branch = branch.order_by(*self.order) if ordered else branch.order_by()
+            branch = branch.order_by(*self.order)
             try:
                 sql, branch_params = branch.values("id")[:limit].query.sql_with_params()
             except EmptyResultSet:  # none(), or "in" an empty set: nothing to read
@@ -85,6 +86,11 @@ class Tally:
     value: int
     capped: bool
 
+    @classmethod
+    def of(cls, counted: int) -> Tally:
+        """From a count of at most COUNT_CAP + 1."""
+        return cls(min(counted, COUNT_CAP), counted > COUNT_CAP)
+
     def __str__(self) -> str:
         return f"more than {COUNT_CAP:,}" if self.capped else f"{self.value:,}"
 
@@ -92,23 +98,20 @@ class Tally:
         return self.value > 0
 
 
-def tallies(sources: dict[str, Source | Q | None]) -> dict[str, Tally]:
+def tallies(sources: dict[str, Source | None]) -> dict[str, Tally]:
     """Every list's count, capped, in one query."""
     names = [name for name, source in sources.items() if source is not None]
     if not names:
         return {}
     selects, params = [], []
     for name in names:
-        sql, source_params = sources[name].first_ids(COUNT_CAP + 1, ordered=True)
+        sql, source_params = sources[name].first_ids(COUNT_CAP + 1)
         selects.append(f"(SELECT COUNT(*) FROM ({sql}) c)")  # noqa: S608 (compiled, parameters)
         params.extend(source_params)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(selects), params)
         row = cursor.fetchone()
-    return {
-        name: Tally(min(value, COUNT_CAP), value > COUNT_CAP)
-        for name, value in zip(names, row, strict=True)
-    }
+    return {name: Tally.of(value) for name, value in zip(names, row, strict=True)}
 
 
 class Pages:

@@ -259,8 +259,7 @@ def page_of(qs: QuerySet, user, number: str | int | None, size: int) -> RowsPage
         number = 1
     found = list(list_rows(qs, user, start=(number - 1) * size, stop=number * size + 1))
     if found:
-        total = found[0].total
-        tally = listing.Tally(min(total, listing.COUNT_CAP), total > listing.COUNT_CAP)
+        tally = listing.Tally.of(found[0].total)
         return RowsPage(number, size, tally, found[:size], more=len(found) > size)
     tally = listing.tallies({"list": listing.Source.of(qs, ORDER)})["list"] if number > 1 else None
     if tally and not tally.capped:
